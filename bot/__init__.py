@@ -1,0 +1,1 @@
+"""Composition root: settings, clients, web app, scheduler, sender and the command line."""

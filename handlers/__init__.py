@@ -1,0 +1,1 @@
+"""Use cases: one module per trigger (webhook, Slack listener, scheduled job): load, decide, apply."""

@@ -1,0 +1,1 @@
+"""Lead ingest: the native event format, webhook authentication and the ingest use case."""

@@ -1,0 +1,1 @@
+"""Adapters that translate marketing tools' own webhook formats into native events."""

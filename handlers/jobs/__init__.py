@@ -1,0 +1,1 @@
+"""Scheduled jobs: reminders and escalation, recycle returns, score decay, weekly digest."""

@@ -1,0 +1,1 @@
+"""Slack listeners, Block Kit builders, action ids and the message catalog."""

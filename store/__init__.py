@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, keyword-only queries, the outbox and migrations; never commits on its own."""
