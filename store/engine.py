@@ -21,7 +21,9 @@ def async_url(url: str) -> str:
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"database_url: unsupported database {backend!r}; use sqlite:// or postgresql://")
+    raise ValueError(
+        f"database_url: unsupported database {backend!r}; use sqlite:// or postgresql://"
+    )
 
 
 def sync_url(url: str) -> str:
@@ -30,7 +32,9 @@ def sync_url(url: str) -> str:
     backend = parsed.get_backend_name()
     driver = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}.get(backend)
     if driver is None:
-        raise ValueError(f"database_url: unsupported database {backend!r}; use sqlite:// or postgresql://")
+        raise ValueError(
+            f"database_url: unsupported database {backend!r}; use sqlite:// or postgresql://"
+        )
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 

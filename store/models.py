@@ -109,7 +109,9 @@ class Mql(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    lead_id: int = Field(sa_column=Column(Integer, ForeignKey("lead.id"), nullable=False, index=True))
+    lead_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("lead.id"), nullable=False, index=True)
+    )
     # Equals lead_id while the MQL is open or claimed, NULL after: a unique key that allows at
     # most one open MQL per lead, whatever the concurrency.
     open_lead_id: int | None = Field(default=None, unique=True)
