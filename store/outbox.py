@@ -56,7 +56,7 @@ async def enqueue(
         },
     )
     if new_id is not None and kind == "update" and target_key is not None:
-        await session.execute(
+        await session.exec(
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.target_key) == target_key,

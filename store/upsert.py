@@ -23,7 +23,7 @@ async def insert_returning_id(
 ) -> int | None:
     """Insert one row unless it clashes; return its new id, or None when it already existed."""
     stmt = insert_ignore(session, table, conflict).values(**values).returning(table.c.id)
-    result = await session.execute(stmt)
+    result = await session.exec(stmt)
     row = result.first()
     return None if row is None else int(row[0])
 
