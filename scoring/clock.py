@@ -1,4 +1,4 @@
-"""The business-hours clock: opening hours, workdays and holidays, and business time between instants."""
+"""The business-hours clock: hours, workdays and holidays; business time between instants."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ MonthDay = tuple[int, int]
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """When the SLA clock runs: one window ``[opens, closes)`` of local wall-clock time per business day.
+    """When the SLA clock runs: a window ``[opens, closes)`` of local wall-clock time per workday.
 
     ``closes == time(0)`` means the window ends at midnight (``24:00``); ``opens == closes ==
     time(0)`` is a 24-hour day. Overnight shifts (closing after midnight) are not supported.
@@ -56,7 +56,8 @@ class BusinessCalendar:
         if self.closes != time(0) and self.closes <= self.opens:
             raise ValueError(
                 f"business hours {self.opens:%H:%M}-{self.closes:%H:%M}: closing must be after "
-                "opening on the same day (overnight shifts are not supported; use 24:00 for midnight)"
+                "opening on the same day (overnight shifts are not supported; "
+                "use 24:00 for midnight)"
             )
         if not self.workdays:
             raise ValueError("workdays: at least one workday is needed")
@@ -106,7 +107,8 @@ class BusinessCalendar:
                 subdivision = match[2].upper() if match[2] else None
             else:
                 raise ValueError(
-                    f"holidays {entry!r}: expected a country code (JP, US-NY), a date (2026-12-28), "
+                    f"holidays {entry!r}: expected a country code (JP, US-NY), "
+                    "a date (2026-12-28), "
                     "a date range (2026-08-13..2026-08-16) or a yearly range (12-29..01-03)"
                 )
         return cls(

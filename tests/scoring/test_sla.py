@@ -139,17 +139,41 @@ def test_parse_levels_accepts_a_toml_boolean() -> None:
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"stage": "claimed", "after": "1h", "action": "remind"}, "sla levels[1].stage 'claimed': expected one of unclaimed, unworked"),
-        ({"stage": "unclaimed", "after": "1h", "action": "shout"}, "sla levels[1].action 'shout': expected one of remind, escalate"),
-        ({"stage": "unclaimed", "after": "1x", "action": "remind"}, "sla levels[1].after: '1x' is not a duration"),
-        ({"stage": "unclaimed", "after": "0m", "action": "remind"}, "sla levels[1].after '0m': must be a positive duration"),
+        (
+            {"stage": "claimed", "after": "1h", "action": "remind"},
+            "sla levels[1].stage 'claimed': expected one of unclaimed, unworked",
+        ),
+        (
+            {"stage": "unclaimed", "after": "1h", "action": "shout"},
+            "sla levels[1].action 'shout': expected one of remind, escalate",
+        ),
+        (
+            {"stage": "unclaimed", "after": "1x", "action": "remind"},
+            "sla levels[1].after: '1x' is not a duration",
+        ),
+        (
+            {"stage": "unclaimed", "after": "0m", "action": "remind"},
+            "sla levels[1].after '0m': must be a positive duration",
+        ),
         ({"stage": "unclaimed", "action": "remind"}, "sla levels[1].after: required"),
-        ({"stage": "unclaimed", "after": "1h", "action": "remind", "when": "x"}, "sla levels[1]: unknown key(s) when"),
-        ({"stage": "unworked", "after": "1h", "action": "escalate", "auto_assign": "true"}, "sla levels[1].auto_assign: only an unclaimed MQL can be auto-assigned"),
-        ({"stage": "unclaimed", "after": "1h", "action": "escalate", "auto_assign": "yes"}, "sla levels[1].auto_assign 'yes': expected true or false"),
-        ({"stage": "unclaimed", "after": "15m", "action": "escalate"}, "sla levels: two unclaimed levels at the same time (0:15:00)"),
+        (
+            {"stage": "unclaimed", "after": "1h", "action": "remind", "when": "x"},
+            "sla levels[1]: unknown key(s) when",
+        ),
+        (
+            {"stage": "unworked", "after": "1h", "action": "escalate", "auto_assign": "true"},
+            "sla levels[1].auto_assign: only an unclaimed MQL can be auto-assigned",
+        ),
+        (
+            {"stage": "unclaimed", "after": "1h", "action": "escalate", "auto_assign": "yes"},
+            "sla levels[1].auto_assign 'yes': expected true or false",
+        ),
+        (
+            {"stage": "unclaimed", "after": "15m", "action": "escalate"},
+            "sla levels: two unclaimed levels at the same time (0:15:00)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_parse_levels_errors_name_the_bad_entry(entry: dict[str, str], message: str) -> None:
     good = {"stage": "unclaimed", "after": "15m", "action": "remind"}
     with pytest.raises(ValueError, match=re.escape(message)):
