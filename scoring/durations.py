@@ -14,7 +14,9 @@ def parse_duration(text: str) -> timedelta:
     """Parse a duration string; raise ValueError naming the expected form when it is not one."""
     compact = text.strip().lower().replace(" ", "")
     if not compact or not _WHOLE.fullmatch(compact):
-        raise ValueError(f"{text!r} is not a duration: use a number and a unit, e.g. 90s, 15m, 24h, 30d")
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit, e.g. 90s, 15m, 24h, 30d"
+        )
     total = timedelta()
     for amount, unit in _PART.findall(compact):
         total += timedelta(**{_UNITS[unit]: float(amount)})
