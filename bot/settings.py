@@ -390,3 +390,17 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(_one_line(exc)) from None
     finally:
         _PENDING_TOML.reset(token)
+
+
+def database_url(path: Path | None = None) -> str:
+    """Just the database URL (env, then file, then default): enough for `mqlbot db upgrade`."""
+    import os
+
+    if env := os.environ.get("MQLBOT_DATABASE_URL"):
+        return env
+    url = read_toml(path or DEFAULT_CONFIG_PATH).get(
+        "database_url", Settings.model_fields["database_url"].default
+    )
+    if not isinstance(url, str):
+        raise ConfigError("config: database_url: must be a string")
+    return url

@@ -90,3 +90,30 @@ def any_db_url(request: pytest.FixtureRequest) -> str:
     """Each test using this runs once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's Slack credentials, mqlbot settings or ./mqlbot.toml."""
+    for name in list(os.environ):
+        if (name.startswith("MQLBOT_") and not name.startswith("MQLBOT_TEST_")) or name.startswith(
+            "SLACK_"
+        ):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+MINIMAL_TOML = """
+[slack]
+sdr_channel = "C0SDR"
+marketing_channel = "C0MKT"
+managers = ["U0MGR"]
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A minimal valid configuration file."""
+    path = tmp_path / "mqlbot.toml"
+    path.write_text(MINIMAL_TOML, encoding="utf-8")
+    return path

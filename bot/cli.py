@@ -1,0 +1,238 @@
+"""The `mqlbot` command line: serve, worker, socket, demo, db upgrade, jobs run, manifest, config check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from bot.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="mqlbot",
+    help="Carries marketing's MQLs to inside sales in Slack and makes sure none is forgotten.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(config_app, name="config")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        envvar="MQLBOT_CONFIG",
+        help="TOML configuration file (default ./mqlbot.toml).",
+        dir_okay=False,
+    ),
+]
+JOB_NAMES = ("nag", "digest", "recycle", "decay")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one line on stderr and exit non-zero."""
+    typer.echo(f"mqlbot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(config: Path | None) -> Settings:
+    """Load and validate the settings, or exit with the one-line reason."""
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _migrate(settings: Settings) -> None:
+    from store.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:  # report any database problem in one line, not a traceback
+        fail(f"database {settings.database_url.split('@')[-1]}: {exc.__class__.__name__}: {exc}")
+
+
+def _require_slack(settings: Settings) -> None:
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        fail(
+            "no Slack credentials: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, "
+            "or run `mqlbot demo` to try the bot against a local Slack stand-in"
+        )
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Do not run the scheduler and sender here.")
+    ] = False,
+) -> None:
+    """HTTP server: Slack endpoint, webhooks, health; plus the scheduler and sender unless --no-worker."""
+    settings = settings_or_exit(config)
+    _require_slack(settings)
+    _logging()
+    _migrate(settings)
+
+    import uvicorn
+
+    from bot.runtime import Runtime
+    from bot.web import create_web_app
+    from bot.worker import background
+
+    runtime = Runtime.build(settings)
+    web = create_web_app(
+        runtime, background=None if no_worker else (lambda _app: background(runtime))
+    )
+    uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(config: ConfigOption = None) -> None:
+    """The scheduler and the Slack sender alone (for deployments that split web and worker)."""
+    settings = settings_or_exit(config)
+    _require_slack(settings)
+    _logging()
+    _migrate(settings)
+
+    from bot.runtime import Runtime
+    from bot.worker import run_until_signalled
+
+    asyncio.run(run_until_signalled(Runtime.build(settings)))
+
+
+@app.command()
+def socket(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Interface for the webhooks.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the webhooks.")] = 8000,
+) -> None:
+    """The bot over Slack Socket Mode (no public URL); webhooks still served over HTTP."""
+    settings = settings_or_exit(config)
+    _require_slack(settings)
+    if settings.slack_app_token is None:
+        fail("Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write)")
+    _logging()
+    _migrate(settings)
+
+    from bot.socket import run_socket_mode
+
+    run_socket_mode(settings, host=host, port=port)
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the demo database in this directory.")
+    ] = None,
+) -> None:
+    """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives."""
+    from bot.demo import run_demo
+
+    sys.exit(run_demo(keep=keep))
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply database migrations (also done at start of serve and worker)."""
+    from bot.settings import database_url
+
+    try:
+        url = database_url(config)
+    except ConfigError as exc:
+        fail(str(exc))
+    from store.migrate import current_revision, upgrade
+
+    try:
+        upgrade(url)
+        revision = current_revision(url)
+    except Exception as exc:  # one line, not a traceback
+        fail(f"database: {exc.__class__.__name__}: {exc}")
+    typer.echo(f"database at revision {revision}")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOB_NAMES)}.")],
+    config: ConfigOption = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Run as if at this ISO-8601 instant (with offset).")
+    ] = None,
+) -> None:
+    """Run one scheduled job once, now or as if at --at."""
+    if name not in JOB_NAMES:
+        fail(f"unknown job {name!r}; jobs: {', '.join(JOB_NAMES)}")
+    when: datetime | None = None
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            fail(f"--at {at!r} is not an ISO-8601 date-time")
+        if when.tzinfo is None:
+            fail(f"--at {at!r} has no time zone offset (e.g. 2026-11-24T09:00:00+09:00)")
+    settings = settings_or_exit(config)
+    _logging()
+    _migrate(settings)
+
+    from bot.jobs import JobNotAvailable, run_job_once
+
+    try:
+        summary = asyncio.run(run_job_once(settings, name, when))
+    except JobNotAvailable as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@app.command()
+def manifest(
+    url: Annotated[
+        str | None, typer.Option("--url", help="Public base URL, e.g. https://mqlbot.example.com")
+    ] = None,
+    socket_mode: Annotated[
+        bool, typer.Option("--socket", help="The Socket Mode variant (no request URLs).")
+    ] = False,
+) -> None:
+    """Print the Slack app manifest with the request URLs filled in."""
+    from manifests import load_manifest
+
+    try:
+        data = load_manifest(socket_mode=socket_mode, base_url=url)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption = None) -> None:
+    """Validate the configuration and print what is in force (secrets masked)."""
+    settings = settings_or_exit(config)
+    try:
+        from bot.runtime import handler_config
+
+        handler_config(settings)
+    except ValueError as exc:
+        fail(f"config: {exc}")
+    typer.echo(json.dumps(settings.masked(), indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,138 @@
+"""Builds the running bot from Settings: handler configuration, database, Slack client, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.metrics import Metrics
+from bot.settings import Settings
+from handlers.context import Deps, HandlerConfig
+from handlers.ingest.native import BUILTIN_TYPES
+from scoring.clock import BusinessCalendar
+from scoring.rules import ScoringRules, TriggerRule, TriggerStep
+from scoring.sla import default_levels, parse_levels
+from store.engine import SessionFactory, create_engine, session_factory
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def system_clock() -> datetime:
+    """The real time, aware and in UTC (the only place the bot reads the clock)."""
+    return datetime.now(UTC)
+
+
+def scoring_rules(settings: Settings) -> ScoringRules:
+    """The scoring rules in force."""
+    s = settings.scoring
+    return ScoringRules(
+        points=dict(s.points),
+        threshold=s.mql_threshold,
+        inactivity_reset=s.inactivity_reset,
+        decay_half_life=s.decay_half_life,
+        triggers=tuple(
+            TriggerRule(
+                name=name,
+                steps=tuple(
+                    TriggerStep(type=step.type, properties=dict(step.match)) for step in t.steps
+                ),
+                within=t.within,
+            )
+            for name, t in s.triggers.items()
+        ),
+        retention=s.retention,
+    )
+
+
+def handler_config(settings: Settings) -> HandlerConfig:
+    """Turn Settings into the plain values the handlers act on (raises ValueError on bad values)."""
+    sla = settings.sla
+    calendar = BusinessCalendar.parse(
+        timezone=sla.timezone,
+        business_hours=sla.business_hours,
+        workdays=sla.workdays,
+        holidays=sla.holidays,
+    )
+    levels = (
+        parse_levels(sla.levels)
+        if sla.levels
+        else default_levels(
+            claim_within=sla.claim_within,
+            work_within=sla.work_within,
+            escalate_after=sla.escalate_after,
+            auto_assign=sla.auto_assign,
+        )
+    )
+    return HandlerConfig(
+        sdr_channel=settings.slack.sdr_channel,
+        marketing_channel=settings.slack.marketing_channel,
+        sdr_users=tuple(settings.slack.sdr_users),
+        sdr_usergroup=settings.slack.sdr_usergroup,
+        managers=frozenset(settings.slack.managers),
+        mention=settings.slack.mention,
+        member_cache_ttl=settings.slack.member_cache_ttl,
+        language=settings.locale.language,
+        timezone=ZoneInfo(sla.timezone),
+        known_types=frozenset(BUILTIN_TYPES) | frozenset(settings.scoring.points),
+        rules=scoring_rules(settings),
+        calendar=calendar,
+        levels=levels,
+        recycle_reasons=dict(settings.recycle.reasons),
+        reset_score_on_return=settings.recycle.reset_score,
+        disqualify_reasons=tuple(settings.disqualify.reasons),
+        digest_weekday=WEEKDAYS.index(settings.digest.weekday),
+        digest_time=time.fromisoformat(settings.digest.time),
+        lead_url_template=settings.crm.lead_url_template,
+        crm_webhook_url=settings.crm.webhook_url,
+    )
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Slack Web API client, pointed at MQLBOT_SLACK_API_URL (a stand-in in tests and the demo)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    base = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
+    return AsyncWebClient(token=token, base_url=base)
+
+
+@dataclass
+class Runtime:
+    """Everything a running process shares: built once in main and passed down."""
+
+    settings: Settings
+    config: HandlerConfig
+    engine: AsyncEngine
+    sessions: SessionFactory
+    slack: AsyncWebClient
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], datetime] = system_clock
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> Runtime:
+        """Wire a runtime from validated settings (no I/O happens here)."""
+        engine = create_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            config=handler_config(settings),
+            engine=engine,
+            sessions=session_factory(engine),
+            slack=slack_client(settings),
+            clock=clock,
+        )
+
+    @property
+    def deps(self) -> Deps:
+        """What the handlers receive."""
+        return Deps(config=self.config, sessions=self.sessions, clock=self.clock)
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.engine.dispose()

@@ -1,0 +1,57 @@
+"""The FastAPI app: Slack endpoint (Bolt), webhooks, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from bot.slack_app import build_bolt_app
+
+log = logging.getLogger(__name__)
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_web_app(runtime: Runtime, *, background: Lifespan | None = None) -> FastAPI:
+    """The HTTP app; `background` runs alongside it (the scheduler and the sender in `serve`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if background is None:
+            yield
+            return
+        async with background(app):
+            yield
+
+    app = FastAPI(title="mqlbot", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    bolt = AsyncSlackRequestHandler(build_bolt_app(runtime))
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        return await bolt.handle(request)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            async with runtime.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any database failure means "not healthy", reported as such
+            log.warning("health check failed: %s", exc)
+            return JSONResponse(
+                {"status": "unhealthy", "database": str(exc)[:200]}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app

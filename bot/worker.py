@@ -1,0 +1,57 @@
+"""The background half of the bot: the Slack sender and the scheduler, run inside `serve` or alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Long-running loops started by `background`; each takes the runtime and a stop event.
+Loop = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def loops() -> list[tuple[str, Loop]]:
+    """The background loops of a worker, in start order."""
+    return []
+
+
+@asynccontextmanager
+async def background(runtime: Runtime) -> AsyncIterator[None]:
+    """Run every background loop until the block exits, then stop them and wait for them."""
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(loop(runtime, stop), name=f"mqlbot-{name}") for name, loop in loops()
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                try:
+                    await asyncio.wait_for(task, timeout=10)
+                except TimeoutError:
+                    log.warning("background loop %s did not stop in time", task.get_name())
+
+
+async def run_until_signalled(runtime: Runtime) -> None:
+    """`mqlbot worker`: run the background loops until SIGINT or SIGTERM."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with background(runtime):
+            log.info("worker running: %s", ", ".join(name for name, _ in loops()) or "nothing")
+            await stop.wait()
+    finally:
+        await runtime.close()
