@@ -47,19 +47,27 @@ class Catalog:
     plain text that the builders escape where it goes into mrkdwn.
     """
 
-    def __init__(self, language: Language, timezone: ZoneInfo) -> None:
-        if language not in MESSAGES:
+    def __init__(
+        self,
+        language: Language,
+        timezone: ZoneInfo,
+        *,
+        messages: Mapping[str, Mapping[str, str]] = MESSAGES,
+    ) -> None:
+        """``messages`` defaults to the shipped catalogs; it must hold ``en`` and ``language``."""
+        if language not in ("en", "ja") or language not in messages or "en" not in messages:
             raise ValueError(f"unsupported [locale] language {language!r}: use 'en' or 'ja'")
         self.language: Language = language
         self.timezone = timezone
-        self._messages = MESSAGES[language]
+        self._messages = messages[language]
+        self._fallback = messages["en"]
 
     def __repr__(self) -> str:
         return f"Catalog({self.language!r}, {self.timezone.key!r})"
 
     def has(self, key: str) -> bool:
         """Whether ``key`` exists in this language or in English."""
-        return key in self._messages or key in MESSAGES["en"]
+        return key in self._messages or key in self._fallback
 
     def t(self, key: str, /, **params: object) -> str:
         """The message ``key`` with ``params`` filled in; falls back to English when missing.
@@ -68,7 +76,7 @@ class Catalog:
         """
         template = self._messages.get(key)
         if template is None:
-            template = MESSAGES["en"].get(key)
+            template = self._fallback.get(key)
         if template is None:
             raise KeyError(f"message key {key!r} is in no catalog")
         try:
