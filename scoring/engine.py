@@ -1,0 +1,343 @@
+"""The scoring engine: apply one event to a lead's stored state and say whether it qualified.
+
+Semantics (all times are the events' own `occurred_at`, never the arrival time):
+- Events are ordered by (occurred_at, key); at one instant an absolute score comes before points.
+- Points come from the rules' table (unknown types score 0), or from the event's `score_delta`;
+  an event with `score` sets the score as of its occurred_at: events before it no longer add.
+- Every event is activity. When two consecutive activities are at least `inactivity_reset`
+  apart, the score is 0 just before the later one is applied: a gap of exactly the reset period
+  resets, one microsecond less does not. With `decay_half_life` the score halves per half-life.
+- The score is kept raw (it can go below 0, so the order of arrival never matters) and clamped
+  to 0 only when read: `score_at`, `LeadScoreState.score`, `Applied.score_before/after`.
+
+Limits (each keeps the state small and bounded):
+- An event older than `retention` before the lead's latest activity is ignored on arrival; so
+  arrival order changes nothing only for events that lie within `retention` of one another.
+- Duplicates are recognised by key while the state remembers it (MAX_KEYS keys within retention);
+  beyond that the database's unique event id is the guard.
+- Triggers see only events within the longest trigger window before the latest activity (and at
+  most MAX_CANDIDATES of them); a trigger fires once per completion, not again while the same
+  completed sequence is still in the window.
+- Changing the points table affects later events only; changing the half-life recomputes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from scoring import segments as seg_ops
+from scoring import triggers as trig
+from scoring.instants import to_us
+from scoring.qualification import Qualification
+from scoring.rules import ScoringRules
+from scoring.segments import Segment
+from scoring.state import MAX_KEYS, RECENT_KEYS, LeadScoreState
+
+__all__ = [
+    "Applied",
+    "LeadScoreState",
+    "ScoredEvent",
+    "apply_event",
+    "reset_score",
+    "score_at",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredEvent:
+    """One lead event as the engine sees it.
+
+    `score` (absolute) and `score_delta` are the sending tool's own figures; at most one may be
+    given. `label` is a short human label ("MA guide") used in the qualification reasons.
+    """
+
+    key: str
+    type: str
+    occurred_at: datetime
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    score_delta: float | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise ValueError("scored event: key must not be empty")
+        if not self.type:
+            raise ValueError(f"scored event {self.key!r}: type must not be empty")
+        at = self.occurred_at
+        if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError(f"scored event {self.key!r}: occurred_at must be a tz-aware datetime")
+        if self.score is not None and self.score_delta is not None:
+            raise ValueError(f"scored event {self.key!r}: give score or score_delta, not both")
+        for name in ("score", "score_delta"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise ValueError(f"scored event {self.key!r}: {name} must be a finite number")
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The outcome of applying one event.
+
+    - `points`: the change this event made to the raw score, both taken at the later of the
+      event's time and the lead's previous latest activity (so 0 for a superseded event, and the
+      absolute score minus the score it replaced for an absolute score).
+    - `score_before` / `score_after`: the clamped scores at that same instant.
+    - `qualification`: set when a trigger completed or the score crossed the threshold; the
+      caller decides whether the lead may become an MQL (open MQL, disqualified, ...).
+    - `ignored`: nothing changed: the event is a duplicate, older than retention, or before a
+      reset (`duplicate` tells the first case apart).
+    """
+
+    state: LeadScoreState
+    points: float
+    score_before: float
+    score_after: float
+    qualification: Qualification | None
+    ignored: bool
+    duplicate: bool = False
+
+
+def _raw_at(segments: tuple[Segment, ...], rules: ScoringRules, now_us: int) -> float:
+    if not segments:
+        return 0.0
+    last = segments[-1]
+    gap = now_us - last.end
+    if gap <= 0:
+        return last.value
+    reset = rules.reset_us
+    if reset is not None and gap >= reset:
+        return 0.0
+    half = rules.half_life_us
+    if half is None:
+        return last.value
+    return last.value * seg_ops.decay(gap, half)
+
+
+def _with_half_life(state: LeadScoreState, half_life_us: int | None) -> LeadScoreState:
+    """The state with its values recomputed for another decay half-life (rules changed)."""
+    if state.half_life_us == half_life_us:
+        return state
+    return LeadScoreState(
+        tuple(seg_ops.recompute(s, half_life_us) for s in state.segments),
+        state.candidates,
+        state.latest_us,
+        state.floor_us,
+        half_life_us,
+        state.keys,
+        state.recent_keys,
+        state.recent_keys_at,
+    )
+
+
+def score_at(state: LeadScoreState, rules: ScoringRules, now: datetime) -> float:
+    """The lead's score at `now`: 0 after `inactivity_reset` of quiet (inclusive), decayed if
+    decay is configured, never below 0. A `now` before the latest activity reads the score as of
+    the latest activity."""
+    state = _with_half_life(state, rules.half_life_us)
+    return max(0.0, _raw_at(state.segments, rules, to_us(now)))
+
+
+def reset_score(state: LeadScoreState, at: datetime) -> LeadScoreState:
+    """The state of a returning (e.g. recycled) lead: events before `at` no longer count.
+
+    Points and activity before `at` are forgotten (so the inactivity clock starts at `at` at the
+    earliest), events at or after `at` keep counting, later-arriving events older than `at` are
+    ignored, and trigger candidates before `at` are dropped. Remembered keys stay.
+    """
+    cut = to_us(at)
+    floor = cut if state.floor_us is None else max(state.floor_us, cut)
+    kept = tuple(
+        seg_ops.cut_before(s, floor, state.half_life_us) for s in state.segments if s.end >= floor
+    )
+    return LeadScoreState(
+        kept,
+        tuple(c for c in state.candidates if c.at >= floor),
+        state.latest_us,
+        floor,
+        state.half_life_us,
+        state.keys,
+        state.recent_keys,
+        state.recent_keys_at,
+    )
+
+
+def _place(
+    segments: tuple[Segment, ...],
+    at: int,
+    key: str,
+    absolute: bool,
+    figure: float,
+    reset: int | None,
+    half: int | None,
+) -> tuple[Segment, ...]:
+    """The segments with one event placed by its own time (merging segments it bridges)."""
+    if not segments:
+        return (seg_ops.single(at, key, absolute, figure),)
+    last = segments[-1]
+    if at >= last.start:  # the common case: the event belongs at the end
+        if at > last.end:
+            piece = seg_ops.single(at, key, absolute, figure)
+            if reset is None or at - last.end < reset:
+                return (*segments[:-1], seg_ops.compose(last, piece, half))
+            return (*segments, piece)
+        return (*segments[:-1], seg_ops.insert_inside(last, at, key, absolute, figure, half))
+
+    index = len(segments) - 1
+    while index >= 0 and segments[index].start > at:
+        index -= 1
+    left = segments[index] if index >= 0 else None
+    right = segments[index + 1]
+    if left is not None and at <= left.end:
+        inside = seg_ops.insert_inside(left, at, key, absolute, figure, half)
+        return (*segments[:index], inside, *segments[index + 1 :])
+    piece = seg_ops.single(at, key, absolute, figure)
+    joins_left = left is not None and (reset is None or at - left.end < reset)
+    joins_right = reset is None or right.start - at < reset
+    if left is not None and joins_left and joins_right:
+        merged = seg_ops.compose(seg_ops.compose(left, piece, half), right, half)
+        return (*segments[:index], merged, *segments[index + 2 :])
+    if left is not None and joins_left:
+        return (*segments[:index], seg_ops.compose(left, piece, half), *segments[index + 1 :])
+    if joins_right:
+        return (*segments[: index + 1], seg_ops.compose(piece, right, half), *segments[index + 2 :])
+    return (*segments[: index + 1], piece, *segments[index + 1 :])
+
+
+def _prune_segments(
+    segments: tuple[Segment, ...], horizon: int, reset: int | None, half: int | None
+) -> tuple[Segment, ...]:
+    """Forget segments no in-retention event can reach, and fold old items of the last one."""
+    reach = horizon - (reset or 0)
+    drop = 0
+    while drop < len(segments) - 1 and segments[drop].end < reach:
+        drop += 1
+    if drop:
+        segments = segments[drop:]
+    last = segments[-1]
+    items = last.items
+    if len(items) >= 2 and items[1][0] < horizon:
+        segments = (*segments[:-1], seg_ops.fold(last, horizon, half))
+    return segments
+
+
+def _remember(
+    state: LeadScoreState, key: str, at: int, horizon: int
+) -> tuple[Mapping[str, int], tuple[str, ...], tuple[int, ...]]:
+    """The key memory with one more key; merged into the mapping every RECENT_KEYS keys."""
+    recent = (*state.recent_keys, key)
+    recent_at = (*state.recent_keys_at, at)
+    if len(recent) < RECENT_KEYS:
+        return state.keys, recent, recent_at
+    merged = {k: t for k, t in state.keys.items() if t >= horizon}
+    merged.update(zip(recent, recent_at, strict=True))
+    if len(merged) > MAX_KEYS:
+        newest = sorted(merged.items(), key=lambda kv: kv[1])[-MAX_KEYS:]
+        merged = dict(newest)
+    return merged, (), ()
+
+
+def _unchanged(state: LeadScoreState, rules: ScoringRules, at: int, *, duplicate: bool) -> Applied:
+    latest = state.latest_us
+    ref = at if latest is None or at > latest else latest
+    score = max(0.0, _raw_at(state.segments, rules, ref))
+    return Applied(state, 0.0, score, score, None, True, duplicate)
+
+
+def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) -> Applied:
+    """Apply one event using only the stored state (never the lead's history).
+
+    Applying the same set of events in any arrival order gives the same score (within float
+    tolerance, and within the limits in the module docstring); an event whose key the state
+    still remembers changes nothing.
+    """
+    at = to_us(event.occurred_at)
+    key = event.key
+    if key in state.keys or key in state.recent_keys:
+        return _unchanged(state, rules, at, duplicate=True)
+    latest = state.latest_us
+    retention = rules.retention_us
+    if latest is not None and at < latest - retention:
+        return _unchanged(state, rules, at, duplicate=False)
+    floor = state.floor_us
+    if floor is not None and at < floor:
+        return _unchanged(state, rules, at, duplicate=False)
+
+    half = rules.half_life_us
+    if state.half_life_us != half:
+        state = _with_half_life(state, half)
+    reset = rules.reset_us
+    ref = at if latest is None or at > latest else latest
+    before_raw = _raw_at(state.segments, rules, ref)
+
+    score = event.score
+    if score is not None:
+        absolute, figure = True, float(score)
+    elif event.score_delta is not None:
+        absolute, figure = False, float(event.score_delta)
+    else:
+        absolute, figure = False, rules.points_by_type.get(event.type, 0.0)
+
+    horizon = ref - retention
+    segments = _place(state.segments, at, key, absolute, figure, reset, half)
+    segments = _prune_segments(segments, horizon, reset, half)
+    keys, recent_keys, recent_at = _remember(state, key, at, horizon)
+
+    candidates = state.candidates
+    trigger_hit: tuple[str, tuple[trig.Candidate, ...]] | None = None
+    if rules.steps_by_type:
+        oldest = ref - rules.max_window_us
+        if candidates and candidates[0].at < oldest:
+            candidates = trig.prune(candidates, oldest)
+        if at >= oldest and event.type in rules.steps_by_type:
+            steps = trig.match_steps(rules, event.type, event.properties)
+            if steps:
+                before = candidates
+                candidates = trig.prune(
+                    trig.insert(
+                        candidates, trig.Candidate(at, key, event.type, event.label, steps)
+                    ),
+                    oldest,
+                )
+                trigger_hit = trig.fired(rules, before, candidates, [name for name, _ in steps])
+
+    new_state = LeadScoreState(segments, candidates, ref, floor, half, keys, recent_keys, recent_at)
+    after_raw = segments[-1].value if segments[-1].end >= ref else _raw_at(segments, rules, ref)
+    score_before = before_raw if before_raw > 0.0 else 0.0
+    score_after = after_raw if after_raw > 0.0 else 0.0
+
+    qualification: Qualification | None = None
+    threshold = rules.threshold
+    if trigger_hit is not None:
+        name, chain = trigger_hit
+        qualification = Qualification(
+            "trigger",
+            score_after,
+            threshold,
+            name,
+            tuple(c.key for c in chain),
+            tuple(c.type for c in chain),
+            tuple(c.label for c in chain),
+        )
+    elif score_before < threshold <= score_after:
+        external = score is not None or event.score_delta is not None
+        qualification = Qualification(
+            "external" if external else "threshold",
+            score_after,
+            threshold,
+            None,
+            (key,),
+            (event.type,),
+            (event.label,),
+        )
+    return Applied(
+        new_state, after_raw - before_raw, score_before, score_after, qualification, False
+    )
