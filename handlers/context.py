@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from scoring.clock import BusinessCalendar
+from scoring.rules import ScoringRules
 from scoring.sla import ReminderLevel
 from store.engine import SessionFactory
 
@@ -30,8 +31,7 @@ class HandlerConfig:
     language: Language
     timezone: ZoneInfo
     known_types: frozenset[str]
-    # scoring.rules.ScoringRules; typed loosely here so this module does not pin its shape.
-    rules: Any
+    rules: ScoringRules
     calendar: BusinessCalendar
     levels: tuple[ReminderLevel, ...]
     recycle_reasons: Mapping[str, timedelta]
