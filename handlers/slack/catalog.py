@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from handlers.slack import catalog_en, catalog_ja
+from scoring.qualification import format_score
 
 Language = Literal["en", "ja"]
 
@@ -28,6 +30,14 @@ _EN_MONTHS: Final = (
 def placeholders(template: str) -> frozenset[str]:
     """The ``{name}`` placeholders a template uses (for the catalog consistency tests)."""
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def format_number(value: object, *, signed: bool = False) -> str:
+    """A score or point figure as people write it (105, 97.5, +30); anything else as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return str(value)
+    text = format_score(value)
+    return f"+{text}" if signed and value >= 0 else text
 
 
 def humanise(key: str) -> str:
@@ -184,15 +194,16 @@ class Catalog:
         ``{"kind": "trigger", "trigger": "demo_then_pricing", ...}`` →
         ``trigger: demo_then_pricing (Video watched (demo) → Page visited (/pricing))``;
         ``{"kind": "external", "score": 120, "threshold": 100}`` → score set by the tool.
+        Scores are stored as floats: ``105.0`` shows as ``105``.
         """
         kind = str(reason.get("kind", ""))
-        score = reason.get("score", "?")
-        threshold = reason.get("threshold", "?")
+        score = format_number(reason.get("score", "?"))
+        threshold = format_number(reason.get("threshold", "?"))
         events = self._reason_events(reason)
+        joined = self.t("list.separator").join(events)
         if kind == "threshold":
             if not events:
                 return self.t("reason.threshold", score=score, threshold=threshold)
-            joined = self.t("list.separator").join(events)
             return self.t("reason.threshold_after", score=score, threshold=threshold, events=joined)
         if kind == "trigger":
             trigger = str(reason.get("trigger", "?"))
@@ -200,7 +211,9 @@ class Catalog:
                 return self.t("reason.trigger", trigger=trigger)
             return self.t("reason.trigger_events", trigger=trigger, events=" → ".join(events))
         if kind == "external":
-            return self.t("reason.external", score=score, threshold=threshold)
+            if not events:
+                return self.t("reason.external", score=score, threshold=threshold)
+            return self.t("reason.external_after", score=score, threshold=threshold, events=joined)
         return humanise(kind)
 
     def _reason_events(self, reason: Mapping[str, object]) -> list[str]:

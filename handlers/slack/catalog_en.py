@@ -51,6 +51,9 @@ MESSAGES: Final[dict[str, str]] = {
     "reason.trigger": "trigger: {trigger}",
     "reason.trigger_events": "trigger: {trigger} ({events})",
     "reason.external": "score {score} ≥ {threshold} (scored by the marketing tool)",
+    "reason.external_after": (
+        "score {score} ≥ {threshold} after {events} (scored by the marketing tool)"
+    ),
     # The card.
     "card.unknown_lead": "Unknown lead",
     "card.field.title": "Title",

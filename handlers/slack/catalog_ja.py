@@ -51,6 +51,7 @@ MESSAGES: Final[dict[str, str]] = {
     "reason.trigger": "トリガー: {trigger}",
     "reason.trigger_events": "トリガー: {trigger}（{events}）",
     "reason.external": "スコア {score} ≥ {threshold}（マーケティングツールの判定）",
+    "reason.external_after": "{events} でスコア {score} ≥ {threshold}（マーケティングツールの判定）",
     # The card.
     "card.unknown_lead": "氏名不明",
     "card.field.title": "役職",

@@ -55,7 +55,7 @@ class ActivityView:
     type: str
     label: str
     occurred_at: datetime
-    points: int
+    points: float
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class CardView:
 
     mql_id: str
     lead: LeadView
-    score: int
+    score: float
     reasons: Sequence[Mapping[str, object]]
     activities: Sequence[ActivityView]
     created_at: datetime
@@ -106,7 +106,7 @@ class HomeItem:
     mql_id: str
     lead_name: str
     company: str
-    score: int
+    score: float
     state: CardState
     created_at: datetime
     owner_id: str | None = None

@@ -30,7 +30,7 @@ from handlers.slack.blocks._text import (
     mrkdwn_text,
     plain_text,
 )
-from handlers.slack.catalog import Catalog
+from handlers.slack.catalog import Catalog, format_number
 from handlers.slack.views import CardState, CardView, SlaStage, SlaView
 
 CARD_ACTIVITIES: Final = 5
@@ -60,7 +60,7 @@ def card_text(view: CardView, catalog: Catalog) -> str:
     params: dict[str, Any] = {
         "name": esc(lead_name(view, catalog), _SHORT),
         "company": esc(view.lead.company, _SHORT),
-        "score": view.score,
+        "score": esc(format_number(view.score), _SHORT),
         "state": catalog.state_label(view.state),
     }
     if view.state is not CardState.OPEN and view.owner_id:
@@ -134,7 +134,7 @@ def _lead_fields(view: CardView, catalog: Catalog) -> Block:
         ("card.field.email", esc(lead.email, 320)),
         ("card.field.source", esc(lead.source, _SHORT)),
         ("card.field.campaign", esc(lead.campaign, _SHORT)),
-        ("card.field.score", str(view.score)),
+        ("card.field.score", esc(format_number(view.score), _SHORT)),
     )
     fields = [
         mrkdwn_text(f"*{escape(catalog.t(key))}*\n{value}", MAX_FIELD_TEXT) for key, value in values
@@ -159,7 +159,7 @@ def _activities_section(view: CardView, catalog: Catalog) -> Block:
             "card.activity_line",
             when=catalog.format_datetime(activity.occurred_at),
             event=catalog.event_text(activity.type, activity.label),
-            points=catalog.t("points", points=f"{activity.points:+d}"),
+            points=catalog.t("points", points=format_number(activity.points, signed=True)),
         )
         lines.append(f"• {esc(line, _ACTIVITY)}")
     return _section(title, lines, catalog, hidden=len(view.activities) - len(shown))

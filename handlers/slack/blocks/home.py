@@ -23,7 +23,7 @@ from handlers.slack.blocks._text import (
     plain_text,
 )
 from handlers.slack.blocks.card import sla_text
-from handlers.slack.catalog import Catalog
+from handlers.slack.catalog import Catalog, format_number
 from handlers.slack.views import CardState, HomeItem, HomeView, WeekFigures
 
 HOME_ITEMS: Final = 20
@@ -101,7 +101,7 @@ def _item(item: HomeItem, catalog: Catalog, *, claim_button: bool) -> Block:
         "home.item",
         link=f"*{link(item.permalink, name[:_NAME])}*",
         company=esc(item.company, _NAME),
-        score=item.score,
+        score=esc(format_number(item.score), _NAME),
     )
     state = catalog.state_label(item.state)
     if item.owner_id and item.state is not CardState.OPEN:

@@ -21,6 +21,7 @@ from handlers.slack.views import (
     SlaStage,
     SlaView,
 )
+from scoring.qualification import Qualification
 from tests.handlers.slack.blockkit import message_problems, visible_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -330,3 +331,19 @@ def test_a_forged_or_oversized_id_is_refused() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         card_blocks(CARD, EN, now=datetime(2026, 11, 24))
+
+
+def test_reasons_as_the_scoring_engine_stores_them() -> None:
+    stored = Qualification(
+        kind="threshold",
+        score=105.0,
+        threshold=100.0,
+        trigger=None,
+        event_keys=("evt-1",),
+        event_types=("content_downloaded",),
+        event_labels=("MA guide",),
+    ).to_json()
+    view = replace(CARD, score=105.0, reasons=[stored])
+    texts = visible_text(card_blocks(view, EN, now=NOW))
+    assert "*Score*\n105" in texts
+    assert "*Why it qualified*\n• score 105 ≥ 100 after Content downloaded (MA guide)" in texts

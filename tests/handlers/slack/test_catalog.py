@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.slack.catalog import MESSAGES, Catalog, humanise, placeholders
+from handlers.slack.catalog import MESSAGES, Catalog, format_number, humanise, placeholders
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EN = Catalog("en", TOKYO)
@@ -234,9 +234,29 @@ EXTERNAL = {"kind": "external", "score": 120, "threshold": 100}
             "メール開封、custom_thing でスコア 110 ≥ 100",
         ),
         ({"kind": "trigger", "trigger": "t1"}, "trigger: t1", "トリガー: t1"),
+        (
+            {
+                "kind": "external",
+                "score": 97.5,
+                "threshold": 90.0,
+                "trigger": None,
+                "event_keys": ["evt-1"],
+                "event_types": ["score_changed"],
+                "event_labels": [""],
+            },
+            "score 97.5 ≥ 90 after Score changed (scored by the marketing tool)",
+            "スコア変更 でスコア 97.5 ≥ 90（マーケティングツールの判定）",
+        ),
         ({"kind": "manual_override"}, "Manual override", "Manual override"),
         ({"event_types": "oops"}, "—", "—"),
     ],
 )
 def test_reason_text(reason: dict[str, object], en: str, ja: str) -> None:
     assert (EN.reason_text(reason), JA.reason_text(reason)) == (en, ja)
+
+
+def test_numbers_are_written_as_people_write_them() -> None:
+    assert [format_number(v) for v in (105.0, 97.5, -20, "n/a", True)] == [
+        "105", "97.5", "-20", "n/a", "True",
+    ]  # fmt: skip
+    assert [format_number(v, signed=True) for v in (30, 0, -5.25)] == ["+30", "+0", "-5.25"]
