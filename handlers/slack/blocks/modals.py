@@ -152,10 +152,14 @@ def recycle_modal(
         "initial_option": options[keys.index(reason)],
     }
     period = reasons[reason]
+    try:
+        return_date = today + timedelta(days=period.days)
+    except OverflowError:
+        raise ValueError(f"recycle period of {reason!r} ({period}) is too long") from None
     picker = {
         "type": "datepicker",
         "action_id": ActionId.RECYCLE_DATE.value,
-        "initial_date": (today + timedelta(days=period.days)).isoformat(),
+        "initial_date": return_date.isoformat(),
     }
     hint = catalog.t(
         "modal.recycle.hint", reason=catalog.recycle_reason_label(reason), days=period.days
