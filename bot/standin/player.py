@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.standin.state import Clock, JsonDict, StandinError, View, Workspace
+from bot.standin.state import Clock, JsonDict, View, Workspace
 
 FORM = "application/x-www-form-urlencoded"
 # Slack still sends the legacy verification token in every payload; Bolt ignores it.
@@ -99,7 +99,7 @@ class SlackUserPlayer:
         self.state = state
         self._client = client or httpx.AsyncClient(timeout=30.0)
         self._owns_client = client is None
-        self.response_url_base = (response_url_base or "https://hooks.slack.com/").rstrip("/")
+        self.response_url_base = response_url_base.rstrip("/") if response_url_base else None
         self.clock = clock
 
     async def aclose(self) -> None:
@@ -172,6 +172,9 @@ class SlackUserPlayer:
 
     def _response_url(self, channel_id: str, user_id: str, message_ts: str | None) -> str:
         token = self.state.issue_response_url(channel_id, user_id, message_ts)
+        if self.response_url_base is None:
+            # Shaped like Slack's, but nothing answers it: pass response_url_base to use it.
+            return f"https://hooks.slack.com/actions/{self.state.team_id}/{token}"
         return f"{self.response_url_base}/_standin/respond/{token}"
 
     # ----- buttons ---------------------------------------------------------------------------
@@ -392,9 +395,8 @@ def _state_values(blocks: list[JsonDict], values: Mapping[str, Any]) -> JsonDict
     }
     unknown = [k for k in values if k not in inputs]
     if unknown:
-        raise StandinError(
-            "invalid_arguments",
-            detail=f"no input block with block_id {', '.join(unknown)}; blocks: {', '.join(inputs)}",
+        raise ValueError(
+            f"no input block with block_id {', '.join(unknown)}; input blocks: {', '.join(inputs)}"
         )
     result: JsonDict = {}
     for block_id, block in inputs.items():
@@ -422,9 +424,7 @@ def _option(element: JsonDict, value: Any) -> JsonDict:
     if element.get("type") in ("external_select", "multi_external_select"):
         return {"text": {"type": "plain_text", "text": str(value)}, "value": str(value)}
     offered = [o.get("value") for o in element.get("options", []) if isinstance(o, dict)]
-    raise StandinError(
-        "invalid_arguments", detail=f"option {value!r} is not offered; options: {offered}"
-    )
+    raise ValueError(f"option {value!r} is not offered; options: {offered}")
 
 
 def _shape(element: JsonDict, value: Any) -> JsonDict:

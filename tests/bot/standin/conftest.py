@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -53,5 +53,5 @@ def state(standin: Standin) -> Workspace:
 
 
 @pytest.fixture
-async def client(standin: Standin) -> AsyncIterator[AsyncWebClient]:
-    yield AsyncWebClient(token=TOKEN, base_url=standin.server.base_url)
+def client(standin: Standin) -> AsyncWebClient:
+    return AsyncWebClient(token=TOKEN, base_url=standin.server.base_url)

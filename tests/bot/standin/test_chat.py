@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.standin import Workspace
 
-CARD = [
+CARD: list[dict[str, Any]] = [
     {"type": "header", "text": {"type": "plain_text", "text": "新しいMQL: 佐藤 愛子"}},
     {
         "type": "actions",
@@ -100,15 +102,11 @@ async def test_update_keeps_history_and_blocks_when_omitted(
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error"),
-    [
-        ({"channel": "C_SDR", "ts": "1.000001", "text": "x"}, "message_not_found"),
-        ({"channel": "C_NOPE", "ts": "1.000001", "text": "x"}, "channel_not_found"),
-    ],
+    ("channel", "error"), [("C_SDR", "message_not_found"), ("C_NOPE", "channel_not_found")]
 )
-async def test_update_errors(client: AsyncWebClient, kwargs: dict[str, str], error: str) -> None:
+async def test_update_errors(client: AsyncWebClient, channel: str, error: str) -> None:
     with pytest.raises(SlackApiError) as caught:
-        await client.chat_update(**kwargs)
+        await client.chat_update(channel=channel, ts="1.000001", text="x")
 
     assert caught.value.response["error"] == error
 
@@ -154,7 +152,10 @@ async def test_ephemeral_goes_to_members_only(client: AsyncWebClient, state: Wor
         await client.chat_postEphemeral(channel="C_SDR", user="U_OLIVIA", text="x")
 
     [ephemeral] = state.ephemerals("C_SDR", "U_TANAKA")
-    assert (ephemeral.ts, ephemeral.text) == (answer["message_ts"], "すでに佐藤さんが担当しています")
+    assert (ephemeral.ts, ephemeral.text) == (
+        answer["message_ts"],
+        "すでに佐藤さんが担当しています",
+    )
     assert caught.value.response["error"] == "user_not_in_channel"
     assert state.messages("C_SDR") == []
 

@@ -11,7 +11,7 @@ from bot.standin import Workspace
 
 async def test_upload_v2_end_to_end(client: AsyncWebClient, state: Workspace) -> None:
     parent = await client.chat_postMessage(channel="C_MKT", text="週次ダイジェスト")
-    content = "source,mqls\nwebinar,12\n".encode()
+    content = b"source,mqls\nwebinar,12\n"
 
     answer = await client.files_upload_v2(
         channel="C_MKT",

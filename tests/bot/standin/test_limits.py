@@ -119,7 +119,11 @@ CASES: list[tuple[str, list[dict[str, Any]], str]] = [
         "must be a valid enum value (plain_text or mrkdwn expected, got 'markdown') "
         "[json-pointer:/blocks/0/text/type]",
     ),
-    ("unknown block type", [{"type": "card"}], "unsupported type: card [json-pointer:/blocks/0/type]"),
+    (
+        "unknown block type",
+        [{"type": "card"}],
+        "unsupported type: card [json-pointer:/blocks/0/type]",
+    ),
 ]
 
 
@@ -183,7 +187,9 @@ async def test_modal_title_over_24(client: AsyncWebClient, state: Workspace) -> 
 
 
 async def test_home_tab_over_100_blocks(client: AsyncWebClient) -> None:
-    ok = await client.views_publish(user_id="U_SATO", view={"type": "home", "blocks": [section("x")] * 100})
+    ok = await client.views_publish(
+        user_id="U_SATO", view={"type": "home", "blocks": [section("x")] * 100}
+    )
     with pytest.raises(SlackApiError) as caught:
         await client.views_publish(
             user_id="U_SATO", view={"type": "home", "blocks": [section("x")] * 101}
