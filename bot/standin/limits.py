@@ -72,8 +72,9 @@ class _Checker:
         kind = obj.get("type")
         if kind not in TEXT_TYPES or (plain_only and kind != "plain_text"):
             expected = "plain_text" if plain_only else "plain_text or mrkdwn"
-            self.fail(f"must be a valid enum value ({expected} expected, got {kind!r})",
-                      pointer + "/type")  # fmt: skip
+            self.fail(
+                f"must be a valid enum value ({expected} expected, got {kind!r})", pointer + "/type"
+            )
         self.length(obj.get("text"), limit, pointer + "/text", minimum=1)
 
     def ident(self, obj: dict[str, Any], key: str, pointer: str, seen: set[str]) -> None:
@@ -124,8 +125,9 @@ class _Checker:
                 self.fail("must be an array", pointer + "/fields")
             else:
                 if len(fields) > MAX_SECTION_FIELDS:
-                    self.fail(f"no more than {MAX_SECTION_FIELDS} items allowed",
-                              pointer + "/fields")  # fmt: skip
+                    self.fail(
+                        f"no more than {MAX_SECTION_FIELDS} items allowed", pointer + "/fields"
+                    )
                 for i, item in enumerate(fields):
                     self.text(item, f"{pointer}/fields/{i}", MAX_FIELD_TEXT)
         if "accessory" in block:
@@ -248,10 +250,14 @@ def view_errors(view: Any) -> list[str]:
             isinstance(b, dict) and b.get("type") == "input" for b in blocks
         )
         if has_input and "submit" not in view:
-            checker.fail("submit is required when an input block is within the blocks array",
-                         "/view/submit")  # fmt: skip
-    for key, limit in (("callback_id", MAX_ID), ("external_id", MAX_ID),
-                       ("private_metadata", MAX_PRIVATE_METADATA)):  # fmt: skip
+            checker.fail(
+                "submit is required when an input block is within the blocks array", "/view/submit"
+            )
+    for key, limit in (
+        ("callback_id", MAX_ID),
+        ("external_id", MAX_ID),
+        ("private_metadata", MAX_PRIVATE_METADATA),
+    ):
         if key in view:
             checker.length(view[key], limit, f"/view/{key}")
     return checker.errors

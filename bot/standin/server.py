@@ -407,7 +407,7 @@ def create_standin_app(state: Workspace, *, token: str = DEFAULT_TOKEN) -> FastA
         if supplied != token:
             state.record_call(method, args, error="invalid_auth")
             return _slack_json({"ok": False, "error": "invalid_auth"})
-        wait = state.rate_limiter.check(method, str(args.get("channel", "")))
+        wait = state.rate_limiter.check(method, _channel_key(state, args.get("channel")))
         if wait is not None:
             state.record_call(method, args, status=429, error="ratelimited")
             return _slack_json(
@@ -432,6 +432,14 @@ def create_standin_app(state: Workspace, *, token: str = DEFAULT_TOKEN) -> FastA
         return await call(method, request)
 
     return app
+
+
+def _channel_key(state: Workspace, ref: Any) -> str:
+    """One bucket per channel however it is named (`#marketing` and `C_MKT` share one)."""
+    try:
+        return state.channel(str(ref or "")).id
+    except StandinError:
+        return str(ref or "")
 
 
 def _fault_answer(state: Workspace, method: str, args: JsonDict, fault: Fault) -> Response:

@@ -128,8 +128,11 @@ async def test_post_errors_channel_not_found_not_in_channel_no_text(
 ) -> None:
     errors = []
     # api_call directly: slack_sdk itself warns about a missing text before sending.
-    for body in ({"channel": "C_NOPE", "text": "x"}, {"channel": "C_GENERAL", "text": "x"},
-                 {"channel": "C_SDR"}):  # fmt: skip
+    for body in (
+        {"channel": "C_NOPE", "text": "x"},
+        {"channel": "C_GENERAL", "text": "x"},
+        {"channel": "C_SDR"},
+    ):
         with pytest.raises(SlackApiError) as caught:
             await client.api_call("chat.postMessage", json=body)
         errors.append(caught.value.response["error"])

@@ -25,7 +25,7 @@ async def test_rate_limit_answers_429_with_retry_after_per_channel(
     await client.chat_postMessage(channel="C_SDR", text="2")
 
     with pytest.raises(SlackApiError) as caught:
-        await client.chat_postMessage(channel="C_SDR", text="3")
+        await client.chat_postMessage(channel="#inside-sales", text="3")  # same bucket
     other_channel = await client.chat_postMessage(channel="C_MKT", text="digest")
 
     assert caught.value.response.status_code == 429

@@ -98,3 +98,21 @@ async def test_reset_keeps_the_directory_and_drops_dms(
     assert dm["channel"]["id"] not in state.channels
     assert state.channels["C_SDR"].members[0] == "U_MQLBOT"
     assert state.calls() == []
+
+
+async def test_response_url_replaces_posts_and_answers_ephemerally(standin: Standin) -> None:
+    state = standin.state
+    card = state.post_message("C_SDR", text="card")
+    token = state.issue_response_url("C_SDR", "U_SATO", card.ts)
+    url = f"{standin.server.url}_standin/respond/{token}"
+
+    async with httpx.AsyncClient() as http:
+        replaced = await http.post(url, json={"replace_original": True, "text": "claimed"})
+        await http.post(url, json={"response_type": "in_channel", "text": "公開"})
+        await http.post(url, json={"text": "just you"})
+        expired = await http.post(f"{standin.server.url}_standin/respond/nope", json={"text": "x"})
+
+    assert replaced.json() == {"ok": True}
+    assert [m.text for m in state.messages("C_SDR")] == ["claimed", "公開"]
+    assert [e.text for e in state.ephemerals("C_SDR", "U_SATO")] == ["just you"]
+    assert (expired.status_code, expired.json()["error"]) == (404, "expired_url")
