@@ -130,7 +130,7 @@ def require_secret(secret: str) -> bytes:
 def same(expected: str | bytes, given: str | bytes) -> bool:
     """Constant-time comparison of two signatures or tokens."""
     a = expected.encode("utf-8") if isinstance(expected, str) else expected
-    b = given.encode("utf-8", "surrogateescape") if isinstance(given, str) else given
+    b = given.encode("utf-8", "surrogatepass") if isinstance(given, str) else given
     return hmac.compare_digest(a, b)
 
 
@@ -308,9 +308,16 @@ def make_lead(
 def make_event(where: str, fields: dict[str, Any], known_types: Collection[str]) -> NativeEvent:
     """Validate one translated event; a failure names the tool's field and the native one."""
     try:
-        return NativeEvent.model_validate(fields, context={"known_types": frozenset(known_types)})
+        event = NativeEvent.model_validate(fields, context={"known_types": frozenset(known_types)})
     except ValidationError as exc:
         raise invalid(where, _first_error(exc)) from exc
+    try:
+        # Properties are free-form: a lone surrogate ("\ud800" in the JSON) would only fail
+        # later, inside the database driver, as a 500.
+        json.dumps(event.properties, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as exc:
+        raise invalid(f"{where}.properties", "not valid Unicode text") from exc
+    return event
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -53,9 +53,10 @@ class CloudEventsConfig(SourceConfig):
 
 def _marketo_fields(where: str, data: dict[str, Any], native: str) -> dict[str, Any] | None:
     """Lead, time, score and properties of a Marketo activity; None when it has nothing to apply."""
+    listed = data.get("attributes")
     attributes = {
         str(a.get("name")): a.get("value")
-        for a in data.get("attributes") or []
+        for a in (listed if isinstance(listed, list) else [])
         if isinstance(a, dict) and isinstance(a.get("name"), str)
     }
     lead_id = data.get("leadId")

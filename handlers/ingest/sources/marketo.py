@@ -47,7 +47,7 @@ _FALLBACK_FORMATS = (
     "%b %d, %Y %I:%M:%S %p",
     "%B %d, %Y %I:%M:%S %p",
 )
-_TRAILING_ZONE_NAME = re.compile(r"\s+[A-Z]{2,5}$")
+_TRAILING_ZONE_NAME = re.compile(r"\s+(?!AM$|PM$)[A-Z]{2,5}$")
 
 
 @dataclass(frozen=True)
