@@ -103,6 +103,8 @@ class Mql(SQLModel, table=True):
     __tablename__ = "mql"
     __table_args__ = (
         Index("ix_mql_state_created", "state", "created_at"),
+        # The digest reads one period's MQLs whatever their state.
+        Index("ix_mql_created", "created_at"),
         Index("ix_mql_nag_due", "nag_due_at"),
         Index("ix_mql_recycle_due", "state", "recycle_until"),
         Index("ix_mql_owner_state", "owner_id", "state"),

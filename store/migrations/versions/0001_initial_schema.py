@@ -160,6 +160,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_mql_owner_state', ['owner_id', 'state'], unique=False)
         batch_op.create_index('ix_mql_recycle_due', ['state', 'recycle_until'], unique=False)
         batch_op.create_index('ix_mql_state_created', ['state', 'created_at'], unique=False)
+        batch_op.create_index('ix_mql_created', ['created_at'], unique=False)
 
     op.create_table('audit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -197,6 +198,7 @@ def downgrade() -> None:
 
     op.drop_table('audit')
     with op.batch_alter_table('mql', schema=None) as batch_op:
+        batch_op.drop_index('ix_mql_created')
         batch_op.drop_index('ix_mql_state_created')
         batch_op.drop_index('ix_mql_recycle_due')
         batch_op.drop_index('ix_mql_owner_state')
