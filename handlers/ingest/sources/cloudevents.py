@@ -9,7 +9,6 @@ from typing import Any
 
 from handlers.ingest.sources.base import (
     Collector,
-    ConfigReader,
     RawRequest,
     SourceConfig,
     Translation,
@@ -26,6 +25,7 @@ from handlers.ingest.sources.base import (
     scalar_properties,
     verify_bearer,
 )
+from handlers.ingest.sources.config import ConfigReader
 
 MARKETO_PREFIX = "com.adobe.platform.marketo.activity.standard."
 BATCH_TYPE = "application/cloudevents-batch+json"

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from handlers.ingest.sources.base import (
     Collector,
-    ConfigReader,
     RawRequest,
     SignatureError,
     SourceConfig,
@@ -33,6 +32,7 @@ from handlers.ingest.sources.base import (
     require_secret,
     same,
 )
+from handlers.ingest.sources.config import ConfigReader
 
 MAX_SKEW_MS = 5 * 60 * 1000
 MQL_STAGE = "marketingqualifiedlead"

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.ingest.sources.base import (
     Collector,
-    ConfigReader,
     RawRequest,
     SourceConfig,
     Translation,
@@ -26,6 +25,7 @@ from handlers.ingest.sources.base import (
     opt_str,
     verify_bearer,
 )
+from handlers.ingest.sources.config import ConfigReader
 
 # Marketo smart-campaign trigger names (what {{trigger.Trigger Name}} renders) → native types.
 DEFAULT_TYPES: Mapping[str, str] = {

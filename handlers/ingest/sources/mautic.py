@@ -13,7 +13,6 @@ from typing import Any
 from handlers.ingest.native import LeadIn
 from handlers.ingest.sources.base import (
     Collector,
-    ConfigReader,
     RawRequest,
     SignatureError,
     SourceConfig,
@@ -31,6 +30,7 @@ from handlers.ingest.sources.base import (
     require_secret,
     same,
 )
+from handlers.ingest.sources.config import ConfigReader
 
 # The click-through pseudo-type: a page hit whose `source` is "email" came from an e-mail link.
 PAGE_HIT_FROM_EMAIL = "mautic.page_on_hit.email"

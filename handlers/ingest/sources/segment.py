@@ -10,7 +10,6 @@ from typing import Any
 from handlers.ingest.native import LeadIn
 from handlers.ingest.sources.base import (
     Collector,
-    ConfigReader,
     RawRequest,
     SignatureError,
     SourceConfig,
@@ -29,6 +28,7 @@ from handlers.ingest.sources.base import (
     same,
     scalar_properties,
 )
+from handlers.ingest.sources.config import ConfigReader
 from handlers.ingest.sources.rawjson import first_element_span
 
 # Segment's e-mail spec names, plus the common B2B events people track under these names.
