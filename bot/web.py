@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.slack_app import build_bolt_app
+from bot.webhooks import webhook_router
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def create_web_app(runtime: Runtime, *, background: Lifespan | None = None) -> F
 
     app = FastAPI(title="mqlbot", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.include_router(webhook_router(runtime))
     bolt = AsyncSlackRequestHandler(build_bolt_app(runtime))
 
     @app.post("/slack/events", include_in_schema=False)

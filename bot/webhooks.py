@@ -1,0 +1,160 @@
+"""The webhook routes: native events at /webhooks/events and each tool's format at /webhooks/{source}."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from bot.runtime import Runtime
+from handlers.ingest.auth import AuthError, verify
+from handlers.ingest.native import MAX_BODY_BYTES, IngestError, NativeEvent, parse_native_body
+from handlers.ingest.sources.base import RawRequest, SignatureError, SourceAdapter, SourceConfig
+from handlers.ingest.sources.registry import ADAPTERS
+from handlers.ingest.webhook import IngestResult, ingest
+
+log = logging.getLogger(__name__)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Source:
+    adapter: SourceAdapter[Any]
+    config: SourceConfig
+    secret: str
+
+
+def _sources(runtime: Runtime) -> dict[str, _Source]:
+    """The enabled tools with their parsed `[sources.<tool>]` and the secret from the env var it names."""
+    configured = runtime.settings.sources
+    unknown = sorted(set(configured) - set(ADAPTERS))
+    if unknown:
+        raise ValueError(
+            f"sources.{unknown[0]}: unknown source; known: {', '.join(sorted(ADAPTERS))}"
+        )
+    out: dict[str, _Source] = {}
+    for name, adapter in ADAPTERS.items():
+        config = adapter.parse_config(configured.get(name, {}))
+        if config.enabled:
+            out[name] = _Source(adapter, config, os.environ.get(config.secret_env, ""))
+    return out
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body, refused as soon as it is known to exceed `limit` (declared or actual size)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> IngestError:
+    return IngestError(413, "body too large", extra={"limit_bytes": MAX_BODY_BYTES})
+
+
+def webhook_router(runtime: Runtime) -> APIRouter:
+    """POST /webhooks/events (native format) and POST /webhooks/{source} (a tool's own format)."""
+    router = APIRouter()
+    metrics = runtime.metrics
+    secret = runtime.settings.webhook_secret
+    native_secret = secret.get_secret_value() if secret is not None else None
+    sources = _sources(runtime)
+    known_types = runtime.config.known_types
+
+    def answer(source: str, status: int, body: dict[str, Any]) -> JSONResponse:
+        metrics.webhook_requests.labels(source=source, status=str(status)).inc()
+        return JSONResponse(body, status_code=status)
+
+    async def accept(
+        source: str,
+        events: list[NativeEvent],
+        namespace: str,
+        extra: dict[str, Any] | None = None,
+        duplicates_in_request: int = 0,
+    ) -> JSONResponse:
+        result: IngestResult = await ingest(runtime.deps, events, namespace=namespace)
+        received = metrics.events_received
+        received.labels(source=source, outcome="accepted").inc(result.accepted)
+        duplicates = result.duplicates + duplicates_in_request
+        received.labels(source=source, outcome="duplicate").inc(duplicates)
+        for kind in result.mql_kinds:
+            metrics.mqls_created.labels(kind=kind).inc()
+        body: dict[str, Any] = {
+            "accepted": result.accepted,
+            "duplicates": duplicates,
+            "mqls": result.mqls,
+            **(extra or {}),
+        }
+        return answer(source, 202, body)
+
+    async def guarded(
+        source: str, request: Request, handle: Callable[[bytes], Awaitable[JSONResponse]]
+    ) -> JSONResponse:
+        try:
+            raw = await read_body(request)
+            return await handle(raw)
+        except _TooLarge:
+            return answer(source, 413, _too_large().body())
+        except IngestError as exc:
+            metrics.events_received.labels(source=source, outcome="rejected").inc()
+            return answer(source, exc.status, exc.body())
+
+    @router.post("/webhooks/events")
+    async def native_events(request: Request) -> JSONResponse:
+        async def handle(raw: bytes) -> JSONResponse:
+            try:
+                verify(request.headers, raw, native_secret, now=runtime.clock())
+            except AuthError as exc:
+                return answer("native", 401, {"error": "unauthorized", "reason": exc.reason})
+            return await accept("native", parse_native_body(raw, known_types), "native")
+
+        return await guarded("native", request, handle)
+
+    @router.post("/webhooks/{source}")
+    async def source_events(source: str, request: Request) -> JSONResponse:
+        tool = sources.get(source)
+        if tool is None:
+            return answer("unknown", 404, {"error": f"unknown or disabled source {source[:50]!r}"})
+
+        async def handle(raw: bytes) -> JSONResponse:
+            raw_request = RawRequest(
+                method=request.method,
+                public_url=str(request.url),
+                headers=dict(request.headers),
+                body=raw,
+                content_type=request.headers.get("content-type", ""),
+            )
+            try:
+                tool.adapter.verify(raw_request, tool.secret, tool.config, runtime.clock())
+            except SignatureError as exc:
+                return answer(source, 401, {"error": "unauthorized", "reason": exc.reason})
+            translation = tool.adapter.translate(raw_request, tool.config, known_types)
+            metrics.events_received.labels(source=source, outcome="ignored").inc(
+                translation.ignored
+            )
+            return await accept(
+                source,
+                translation.events,
+                source,
+                {"ignored": translation.ignored},
+                translation.duplicates,
+            )
+
+        return await guarded(source, request, handle)
+
+    return router

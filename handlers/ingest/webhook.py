@@ -1,0 +1,277 @@
+"""The ingest use case: store a batch of lead events, score them, and open MQLs, in one transaction.
+
+The MQL decision, when the engine reports a qualification, by the lead's stage:
+- target, lead, recycled → a new MQL (linked to the lead's previous MQL, if any) and its card;
+- mql (an open MQL exists) → nothing: no second card;
+- disqualified → nothing, until a manager reopens the lead (the card listener sets its stage
+  back to lead);
+- sql → nothing: the lead is with field sales, and a card asking inside sales to claim it again
+  would only be noise. Field sales hands it back by changing the disposition.
+The unique ``open_lead_id`` guards the one-open-MQL rule even if the stage were out of step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.context import Deps
+from handlers.ingest.native import NativeEvent
+from handlers.slack.cards import enqueue_card_post, event_label
+from scoring.engine import LeadScoreState, ScoredEvent, apply_event
+from scoring.qualification import Qualification
+from scoring.rules import ScoringRules
+from scoring.sla import SlaSnapshot, Stage, next_due_at
+from store.audit import record
+from store.events import NewEvent, insert_events, known_keys
+from store.leads import (
+    PROFILE_FIELDS,
+    LeadIdentity,
+    LeadRaceError,
+    LeadRow,
+    find_or_create_leads,
+    save_leads,
+)
+from store.models import LeadStage, MqlState
+from store.mqls import create_mql
+
+# Stages from which a qualification opens a new MQL (see the module docstring).
+QUALIFYING_STAGES = frozenset({LeadStage.TARGET, LeadStage.LEAD, LeadStage.RECYCLED})
+MAX_ATTEMPTS = 4
+# PostgreSQL deadlock and serialization failures: the whole transaction is safe to run again.
+_RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a batch did, known only once it is committed.
+
+    - `accepted`: events stored now (including those the engine ignored as too old);
+    - `duplicates`: events already received before (or twice in this batch): nothing changed;
+    - `mqls`: the leads that became MQLs, as the sender knows them (CRM id, else e-mail);
+    - `ignored`: accepted events that changed no score (older than retention or a reset);
+    - `mql_ids` / `mql_kinds`: the new MQLs' ids and kinds (threshold, trigger, external).
+    """
+
+    accepted: int
+    duplicates: int
+    mqls: list[str]
+    ignored: int = 0
+    mql_ids: list[int] = field(default_factory=list)
+    mql_kinds: list[str] = field(default_factory=list)
+
+
+class _KeyRace(Exception):
+    """A dedupe key not seen before the scoring was stored meanwhile by another transaction."""
+
+
+@dataclass
+class _Pending:
+    lead: LeadRow
+    qualification: Qualification
+
+
+@dataclass
+class _Batch:
+    """The work of one attempt, gathered before anything is written."""
+
+    duplicates: int = 0
+    ignored: int = 0
+    new_events: list[NewEvent] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
+
+
+async def ingest(
+    deps: Deps, events: Sequence[NativeEvent], *, namespace: str = "native"
+) -> IngestResult:
+    """Apply validated events in one transaction: all of them are stored, or none.
+
+    Returns only after the commit. Each event's dedupe key is ``<namespace>:<event id>``; an
+    event whose key is already stored (sequentially, or by a concurrent request on another
+    replica) is a duplicate and changes nothing. Events of one lead are applied in
+    ``occurred_at`` order, each scored by its own time against the lead's stored state.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            async with deps.sessions() as session, session.begin():
+                return await _ingest(session, deps, events, namespace)
+        except (_KeyRace, LeadRaceError):
+            if attempt == MAX_ATTEMPTS:
+                raise
+        except DBAPIError as exc:
+            if attempt == MAX_ATTEMPTS or _sqlstate(exc) not in _RETRY_SQLSTATES:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def _identity(event: NativeEvent) -> LeadIdentity:
+    return LeadIdentity(external_id=event.lead.id, email=event.lead.email)
+
+
+async def _ingest(
+    session: AsyncSession, deps: Deps, events: Sequence[NativeEvent], namespace: str
+) -> IngestResult:
+    now = deps.clock()
+    rules: ScoringRules = deps.config.rules
+    batch = _Batch()
+
+    # The first copy of an id within the batch counts; later copies are duplicates.
+    unique: dict[str, NativeEvent] = {}
+    for event in events:
+        key = f"{namespace}:{event.id}"
+        if key in unique:
+            batch.duplicates += 1
+        else:
+            unique[key] = event
+    leads = await find_or_create_leads(
+        session, identities=[_identity(e) for e in unique.values()], now=now
+    )
+    # Read after the leads are locked: a concurrent copy of this batch has committed by now.
+    stored = await known_keys(session, dedupe_keys=unique)
+    batch.duplicates += len(stored)
+
+    per_lead: dict[int, list[tuple[str, NativeEvent]]] = {}
+    rows: dict[int, LeadRow] = {}
+    for key, event in unique.items():
+        if key in stored:
+            continue
+        lead = leads[_identity(event).key]
+        rows[lead.id] = lead
+        per_lead.setdefault(lead.id, []).append((key, event))
+    for lead_id, items in per_lead.items():
+        items.sort(key=lambda item: (item[1].occurred_at, item[0]))
+        _score_lead(rows[lead_id], items, rules, batch)
+
+    inserted = await insert_events(session, events=batch.new_events, received_at=now)
+    if len(inserted) != len(batch.new_events):
+        raise _KeyRace(f"{len(batch.new_events) - len(inserted)} event keys stored meanwhile")
+
+    mql_ids, kinds, mql_leads = await _open_mqls(session, deps, batch.pending, now)
+    await save_leads(session, leads=list(rows.values()), now=now)
+    for mql_id in mql_ids:
+        await enqueue_card_post(session, deps, mql_id)
+    return IngestResult(
+        accepted=len(inserted),
+        duplicates=batch.duplicates,
+        mqls=mql_leads,
+        ignored=batch.ignored,
+        mql_ids=mql_ids,
+        mql_kinds=kinds,
+    )
+
+
+def _score_lead(
+    lead: LeadRow, items: list[tuple[str, NativeEvent]], rules: ScoringRules, batch: _Batch
+) -> None:
+    """Apply one lead's new events in time order to its stored state (pure, in memory)."""
+    state = (
+        LeadScoreState.from_json(lead.score_state) if lead.score_state else LeadScoreState.empty()
+    )
+    fields_at = lead.last_activity_at
+    for key, event in items:
+        label = event_label(event.properties)
+        applied = apply_event(
+            state,
+            ScoredEvent(
+                key=key,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                properties=event.properties,
+                score=event.score,
+                score_delta=event.score_delta,
+                label=label,
+            ),
+            rules,
+        )
+        if applied.duplicate:
+            batch.duplicates += 1
+            continue
+        state = applied.state
+        if applied.ignored:
+            batch.ignored += 1
+        batch.new_events.append(
+            NewEvent(
+                dedupe_key=key,
+                lead_id=lead.id,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                properties=event.properties,
+                points=applied.points,
+                score=event.score,
+                score_delta=event.score_delta,
+            )
+        )
+        fields_at = _update_profile(lead, event, fields_at)
+        if applied.qualification is not None and lead.stage in QUALIFYING_STAGES:
+            batch.pending.append(_Pending(lead, applied.qualification))
+            lead.stage = LeadStage.MQL.value
+    lead.score_state = state.to_json()
+    lead.score = state.score
+    lead.last_activity_at = state.last_activity_at or fields_at
+
+
+def _update_profile(lead: LeadRow, event: NativeEvent, fields_at: datetime | None) -> datetime:
+    """Later ``occurred_at`` wins for the lead's fields; an older event only fills blanks."""
+    newer = fields_at is None or event.occurred_at >= fields_at
+    given: dict[str, Any] = event.lead.model_dump(include=set(PROFILE_FIELDS), exclude_none=True)
+    for name, value in given.items():
+        if newer or not lead.profile.get(name):
+            lead.profile[name] = value
+    return event.occurred_at if newer or fields_at is None else fields_at
+
+
+def _reasons(q: Qualification) -> list[dict[str, Any]]:
+    return [{**q.to_json(), "summary": q.summary_en()}]
+
+
+async def _open_mqls(
+    session: AsyncSession, deps: Deps, pending: Sequence[_Pending], now: datetime
+) -> tuple[list[int], list[str], list[str]]:
+    """Create the MQLs the batch qualified, each with its audit entry."""
+    config = deps.config
+    ids: list[int] = []
+    kinds: list[str] = []
+    names: list[str] = []
+    if not pending:
+        return ids, kinds, names
+    nag_due = next_due_at(
+        SlaSnapshot(Stage.UNCLAIMED, now, frozenset()), config.levels, config.calendar
+    )
+    for item in pending:
+        q, lead = item.qualification, item.lead
+        mql_id = await create_mql(
+            session,
+            lead_id=lead.id,
+            kind=q.kind,
+            reasons=_reasons(q),
+            score=q.score,
+            source=lead.profile.get("source"),
+            campaign=lead.profile.get("campaign"),
+            now=now,
+            nag_due_at=nag_due,
+        )
+        if mql_id is None:
+            continue  # the lead already has an open MQL: no second card
+        await record(
+            session,
+            mql_id=mql_id,
+            actor="system",
+            action="mql_created",
+            at=now,
+            to_state=MqlState.OPEN.value,
+            detail={"kind": q.kind, "score": q.score, "summary": q.summary_en()},
+        )
+        ids.append(mql_id)
+        kinds.append(q.kind)
+        names.append(lead.display_id)
+    return ids, kinds, names

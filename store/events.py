@@ -1,0 +1,109 @@
+"""Lead events: idempotent bulk insert on the dedupe key, duplicate lookup, recent activity of a lead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.models import Event
+from store.upsert import insert_ignore, table_of
+
+EVENT = table_of(Event)
+# How many dedupe keys go into one IN (...) (SQLite allows 32766 variables; stay far below).
+_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event to store, with the points the scoring engine gave it."""
+
+    dedupe_key: str
+    lead_id: int
+    type: str
+    occurred_at: datetime
+    properties: Mapping[str, Any]
+    points: float
+    score: float | None = None
+    score_delta: float | None = None
+
+
+async def known_keys(session: AsyncSession, *, dedupe_keys: Iterable[str]) -> set[str]:
+    """Which of these dedupe keys are already stored (duplicates)."""
+    keys = sorted(set(dedupe_keys))
+    found: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        rows = await session.exec(select(EVENT.c.dedupe_key).where(EVENT.c.dedupe_key.in_(chunk)))
+        found.update(str(key) for key in rows.all())
+    return found
+
+
+async def insert_events(
+    session: AsyncSession, *, events: Sequence[NewEvent], received_at: datetime
+) -> set[str]:
+    """Insert events, skipping any whose dedupe key is already stored; return the keys inserted.
+
+    ON CONFLICT DO NOTHING on the unique key: a copy inserted at the same moment by another
+    replica is skipped by the database itself, never by a check-then-insert.
+    """
+    if not events:
+        return set()
+    stmt = insert_ignore(session, EVENT, ["dedupe_key"]).returning(EVENT.c.dedupe_key)
+    rows = await session.exec(
+        stmt,
+        params=[
+            {
+                "dedupe_key": e.dedupe_key,
+                "lead_id": e.lead_id,
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "received_at": received_at,
+                "score": e.score,
+                "score_delta": e.score_delta,
+                "points": e.points,
+                "properties": dict(e.properties),
+            }
+            for e in events
+        ],
+    )
+    return {str(r[0]) for r in rows.all()}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One stored event as a card lists it."""
+
+    type: str
+    occurred_at: datetime
+    points: float
+    properties: Mapping[str, Any]
+
+
+async def recent_activities(
+    session: AsyncSession, *, lead_id: int, limit: int = 20
+) -> list[Activity]:
+    """A lead's most recent events, newest first (uses the (lead_id, occurred_at) index)."""
+    rows = await session.exec(
+        select(EVENT.c.type, EVENT.c.occurred_at, EVENT.c.points, EVENT.c.properties)
+        .where(EVENT.c.lead_id == lead_id)
+        .order_by(EVENT.c.occurred_at.desc(), EVENT.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        Activity(type=kind, occurred_at=at, points=points, properties=properties)
+        for kind, at, points, properties in rows.all()
+    ]
+
+
+async def count_events(session: AsyncSession, *, lead_id: int) -> int:
+    """How many events a lead has (the card says "+N more")."""
+    rows = await session.exec(
+        select(func.count()).select_from(EVENT).where(EVENT.c.lead_id == lead_id)
+    )
+    return int(rows.one())

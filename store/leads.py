@@ -1,0 +1,252 @@
+"""Leads: find-or-create by key across replicas, adopt e-mail leads by CRM id, lock and save in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.models import Lead, LeadStage
+from store.upsert import insert_ignore, table_of
+
+LEAD = table_of(Lead)
+# The lead fields an event may set ("later occurred_at wins", see handlers.ingest.webhook).
+PROFILE_FIELDS: tuple[str, ...] = ("email", "name", "company", "title", "source", "campaign")
+
+
+def lead_key(*, external_id: str | None, email: str | None) -> str:
+    """The unique key of a lead: ``id:<crm id>`` when the sender names it, else ``email:<addr>``."""
+    if external_id:
+        return f"id:{external_id}"
+    if email:
+        return f"email:{email.lower()}"
+    raise ValueError("a lead needs an id or an e-mail address")
+
+
+@dataclass(frozen=True)
+class LeadIdentity:
+    """Who an event is about, as the sender named them."""
+
+    external_id: str | None
+    email: str | None
+
+    @property
+    def key(self) -> str:
+        return lead_key(external_id=self.external_id, email=self.email)
+
+
+@dataclass
+class LeadRow:
+    """A lead as the ingest hot path reads and writes it (plain values, no ORM bookkeeping)."""
+
+    id: int
+    key: str
+    external_id: str | None
+    stage: str
+    score: float
+    score_state: dict[str, Any]
+    last_activity_at: datetime | None
+    profile: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def display_id(self) -> str:
+        """How the sender knows this lead (the CRM id, else the e-mail address)."""
+        return self.external_id or self.profile.get("email") or self.key
+
+
+_COLUMNS = (
+    LEAD.c.id,
+    LEAD.c.key,
+    LEAD.c.external_id,
+    LEAD.c.stage,
+    LEAD.c.score,
+    LEAD.c.score_state,
+    LEAD.c.last_activity_at,
+    *(LEAD.c[name] for name in PROFILE_FIELDS),
+)
+
+
+def _row(values: Any) -> LeadRow:
+    return LeadRow(
+        id=values.id,
+        key=values.key,
+        external_id=values.external_id,
+        stage=values.stage,
+        score=values.score,
+        score_state=dict(values.score_state or {}),
+        last_activity_at=values.last_activity_at,
+        profile={name: getattr(values, name) for name in PROFILE_FIELDS},
+    )
+
+
+async def _existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    rows = await session.exec(select(LEAD.c.key).where(LEAD.c.key.in_(wanted)))
+    return {str(key) for key in rows.all()}
+
+
+async def _adopt(
+    session: AsyncSession, adoptions: Sequence[tuple[str, str, str]], now: datetime
+) -> None:
+    """Re-key e-mail leads that now arrive with a CRM id (sorted, so replicas lock in one order)."""
+    for email_key, new_key, external_id in sorted(adoptions):
+        # The WHERE re-checks the row: a replica that adopted it first leaves nothing to update.
+        await session.exec(
+            update(LEAD)
+            .where(LEAD.c.key == email_key, LEAD.c.external_id.is_(None))
+            .values(key=new_key, external_id=external_id, updated_at=now)
+        )
+
+
+async def find_or_create_leads(
+    session: AsyncSession,
+    *,
+    identities: Iterable[LeadIdentity],
+    now: datetime,
+    lock: bool = True,
+) -> dict[str, LeadRow]:
+    """The leads for these identities by key, created when new; safe across replicas.
+
+    A lead first seen by e-mail is adopted (re-keyed to ``id:<crm id>``) when an event names
+    both its CRM id and that e-mail. New leads are inserted with ON CONFLICT DO NOTHING (a
+    replica creating the same lead at the same moment is harmless), then read back; on
+    PostgreSQL with ``lock`` the rows are locked ``FOR UPDATE`` in id order so two transactions
+    applying events to one lead run one after the other (SQLite's BEGIN IMMEDIATE already does).
+    Returns ``{identity.key: LeadRow}``; an adopted lead is returned under both keys.
+    """
+    by_key: dict[str, LeadIdentity] = {}
+    for identity in identities:
+        by_key.setdefault(identity.key, identity)
+    if not by_key:
+        return {}
+    email_keys = {
+        k: lead_key(external_id=None, email=i.email)
+        for k, i in by_key.items()
+        if i.external_id and i.email
+    }
+    existing = await _existing_keys(session, [*by_key, *email_keys.values()])
+    adoptions = [
+        (email_key, key, by_key[key].external_id or "")
+        for key, email_key in email_keys.items()
+        if key not in existing and email_key in existing
+    ]
+    if adoptions:
+        await _adopt(session, adoptions, now)
+        existing = await _existing_keys(session, [*by_key, *email_keys.values()])
+    aliases = await _by_email(
+        session, [i for k, i in by_key.items() if k not in existing and not i.external_id]
+    )
+    missing = sorted(k for k in by_key if k not in existing and k not in aliases)
+    if missing:
+        await session.exec(
+            insert_ignore(session, LEAD, ["key"]),
+            params=[
+                {
+                    "key": k,
+                    "external_id": by_key[k].external_id,
+                    "email": by_key[k].email,
+                    "stage": LeadStage.TARGET.value,
+                    "score": 0.0,
+                    "score_state": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for k in missing
+            ],
+        )
+    wanted = {k: aliases.get(k, k) for k in by_key}
+    stmt = select(*_COLUMNS).where(LEAD.c.key.in_(sorted(set(wanted.values())))).order_by(LEAD.c.id)
+    if lock and _dialect(session) == "postgresql":
+        stmt = stmt.with_for_update()
+    rows = await session.exec(stmt)
+    found = {r.key: _row(r) for r in rows.all()}
+    missing_after = sorted(k for k, target in wanted.items() if target not in found)
+    if missing_after:
+        # Only possible when an adoption raced with another replica's; the caller retries.
+        raise LeadRaceError(f"lead changed key while being created: {', '.join(missing_after)}")
+    return {k: found[target] for k, target in wanted.items()}
+
+
+class LeadRaceError(Exception):
+    """Another transaction re-keyed a lead this one was creating; retrying the transaction fixes it."""
+
+
+async def _by_email(session: AsyncSession, identities: Sequence[LeadIdentity]) -> dict[str, str]:
+    """E-mail-only identities of leads already known by CRM id: identity key -> that lead's key.
+
+    Without this, the same person arriving by e-mail after being adopted by CRM id would get a
+    second lead. The oldest CRM-keyed lead with that address wins.
+    """
+    emails = sorted({i.email.lower() for i in identities if i.email})
+    if not emails:
+        return {}
+    rows = await session.exec(
+        select(LEAD.c.key, LEAD.c.email)
+        .where(LEAD.c.email.in_(emails), LEAD.c.external_id.is_not(None))
+        .order_by(LEAD.c.id)
+    )
+    aliases: dict[str, str] = {}
+    for key, email in rows.all():
+        aliases.setdefault(lead_key(external_id=None, email=email), str(key))
+    return aliases
+
+
+async def save_leads(session: AsyncSession, *, leads: Sequence[LeadRow], now: datetime) -> None:
+    """Write back the score, scoring state, stage, activity and profile of these leads (one statement)."""
+    if not leads:
+        return
+    values: dict[str, Any] = {
+        "stage": bindparam("v_stage"),
+        "score": bindparam("v_score"),
+        "score_state": bindparam("v_score_state", type_=LEAD.c.score_state.type),
+        "last_activity_at": bindparam("v_last", type_=LEAD.c.last_activity_at.type),
+        "updated_at": bindparam("v_updated", type_=LEAD.c.updated_at.type),
+    }
+    for name in PROFILE_FIELDS:
+        values[name] = bindparam(f"v_{name}")
+    stmt = update(LEAD).where(LEAD.c.id == bindparam("v_id")).values(values)
+    params: list[Mapping[str, Any]] = [
+        {
+            "v_id": lead.id,
+            "v_stage": lead.stage,
+            "v_score": lead.score,
+            "v_score_state": lead.score_state,
+            "v_last": lead.last_activity_at,
+            "v_updated": now,
+            **{f"v_{name}": lead.profile.get(name) for name in PROFILE_FIELDS},
+        }
+        for lead in leads
+    ]
+    await session.exec(stmt, params=params)
+
+
+async def set_stage(
+    session: AsyncSession, *, lead_id: int, stage: LeadStage, now: datetime
+) -> None:
+    """Move a lead to another funnel stage (dispositions, a manager's reopen, a recycled return)."""
+    await session.exec(
+        update(LEAD).where(LEAD.c.id == lead_id).values(stage=stage.value, updated_at=now)
+    )
+
+
+async def get_lead(session: AsyncSession, *, lead_id: int) -> Lead | None:
+    """One lead by id."""
+    rows = await session.exec(select(Lead).where(col(Lead.id) == lead_id))
+    return rows.first()
+
+
+async def find_lead(session: AsyncSession, *, key: str) -> Lead | None:
+    """One lead by its key (``id:<crm id>`` or ``email:<addr>``)."""
+    rows = await session.exec(select(Lead).where(col(Lead.key) == key))
+    return rows.first()
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"

@@ -1,0 +1,60 @@
+"""Fixtures for the ingest tests: a runtime on a real database with a settable clock, and a client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.runtime import Runtime
+from bot.settings import load_settings
+from bot.web import create_web_app
+from tests.handlers.ingest.builders import SECRET, SettableClock
+
+RuntimeFactory = Callable[..., Awaitable[Runtime]]
+
+
+@pytest.fixture
+def clock(now: datetime) -> SettableClock:
+    return SettableClock(now)
+
+
+@pytest.fixture
+async def make_runtime(config_file: Path, clock: SettableClock) -> AsyncIterator[RuntimeFactory]:
+    """Build runtimes on a given database URL (closed at the end of the test)."""
+    built: list[Runtime] = []
+
+    async def build(url: str, *, secret: str | None = SECRET, toml: str = "") -> Runtime:
+        if toml:
+            config_file.write_text(config_file.read_text(encoding="utf-8") + toml, encoding="utf-8")
+        overrides: dict[str, object] = {
+            "database_url": url,
+            "slack_api_url": "http://127.0.0.1:9/api/",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "test-signing-secret",
+        }
+        if secret is not None:
+            overrides["webhook_secret"] = secret
+        runtime = Runtime.build(load_settings(config_file, **overrides), clock=clock)
+        built.append(runtime)
+        return runtime
+
+    yield build
+    for runtime in built:
+        await runtime.close()
+
+
+@pytest.fixture
+async def runtime(make_runtime: RuntimeFactory, sqlite_url: str) -> Runtime:
+    return await make_runtime(sqlite_url)
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_web_app(runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as c:
+        yield c
