@@ -1,13 +1,20 @@
-"""Duration strings such as ``90s``, ``15m``, ``24h``, ``30d``, ``2w`` or ``1h30m`` as timedeltas."""
+"""Duration strings such as ``200ms``, ``90s``, ``15m``, ``24h``, ``30d``, ``2w`` or ``1h30m`` as timedeltas."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+")
+_UNITS = {
+    "ms": "milliseconds",
+    "s": "seconds",
+    "m": "minutes",
+    "h": "hours",
+    "d": "days",
+    "w": "weeks",
+}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|[smhdw])")
+_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|[smhdw]))+")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -25,6 +32,8 @@ def parse_duration(text: str) -> timedelta:
 
 def format_duration(delta: timedelta) -> str:
     """Write a timedelta back in the compact form parse_duration reads (largest exact unit)."""
+    if delta.microseconds % 1000 == 0 and delta.microseconds:
+        return f"{delta // timedelta(milliseconds=1)}ms"
     seconds = int(delta.total_seconds())
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:

@@ -18,6 +18,7 @@ from scoring.durations import format_duration, parse_duration
         ("1h30m", timedelta(hours=1, minutes=30)),
         (" 1.5h ", timedelta(minutes=90)),
         ("0s", timedelta(0)),
+        ("200ms", timedelta(milliseconds=200)),
     ],
 )
 def test_parses_durations(text: str, expected: timedelta) -> None:
@@ -32,7 +33,12 @@ def test_rejects_non_durations_with_the_expected_form(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("delta", "text"),
-    [(timedelta(days=30), "30d"), (timedelta(minutes=90), "90m"), (timedelta(seconds=61), "61s")],
+    [
+        (timedelta(days=30), "30d"),
+        (timedelta(minutes=90), "90m"),
+        (timedelta(seconds=61), "61s"),
+        (timedelta(milliseconds=1500), "1500ms"),
+    ],
 )
 def test_formats_back_to_the_largest_exact_unit(delta: timedelta, text: str) -> None:
     assert format_duration(delta) == text
