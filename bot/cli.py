@@ -143,11 +143,14 @@ def demo(
     keep: Annotated[
         Path | None, typer.Option(help="Keep the demo database in this directory.")
     ] = None,
+    language: Annotated[str, typer.Option(help="Language of the bot: en or ja.")] = "en",
 ) -> None:
     """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives."""
+    if language not in ("en", "ja"):
+        fail(f"--language {language!r}: use en or ja")
     from bot.demo import run_demo
 
-    sys.exit(run_demo(keep=keep))
+    sys.exit(run_demo(keep=keep, language=language))
 
 
 @db_app.command("upgrade")

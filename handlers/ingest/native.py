@@ -137,6 +137,9 @@ def decode_json(raw: bytes) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IngestError(400, f"malformed JSON: {exc}") from exc
+    except (RecursionError, ValueError) as exc:
+        # Nesting too deep for the parser, or an integer longer than Python will convert.
+        raise IngestError(400, f"malformed JSON: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
 def validate_events(payload: Any, known_types: Collection[str]) -> list[NativeEvent]:
