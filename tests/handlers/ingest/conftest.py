@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from bot.settings import load_settings
 from bot.web import create_web_app
 from tests.handlers.ingest.builders import SECRET, SettableClock
 
-RuntimeFactory = Callable[..., Awaitable[Runtime]]
+RuntimeFactory = Callable[..., Runtime]
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ async def make_runtime(config_file: Path, clock: SettableClock) -> AsyncIterator
     """Build runtimes on a given database URL (closed at the end of the test)."""
     built: list[Runtime] = []
 
-    async def build(url: str, *, secret: str | None = SECRET, toml: str = "") -> Runtime:
+    def build(url: str, *, secret: str | None = SECRET, toml: str = "") -> Runtime:
         if toml:
             config_file.write_text(config_file.read_text(encoding="utf-8") + toml, encoding="utf-8")
         overrides: dict[str, object] = {
@@ -49,7 +49,7 @@ async def make_runtime(config_file: Path, clock: SettableClock) -> AsyncIterator
 
 @pytest.fixture
 async def runtime(make_runtime: RuntimeFactory, sqlite_url: str) -> Runtime:
-    return await make_runtime(sqlite_url)
+    return make_runtime(sqlite_url)
 
 
 @pytest.fixture
