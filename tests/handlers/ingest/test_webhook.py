@@ -102,7 +102,9 @@ async def test_a_qualifying_event_makes_exactly_one_mql_with_reasons_and_one_car
     assert card.payload["channel"] == "C0SDR"
     assert "Aiko Sato" in card.payload["text"]
     blocks = str(card.payload["blocks"])
-    assert "Aiko Sato" in blocks and "MA guide" in blocks and "105" in blocks
+    assert "Aiko Sato" in blocks
+    assert "MA guide" in blocks
+    assert "105" in blocks
     lead = await lead_row(runtime)
     assert (lead.stage, lead.score) == ("mql", 105.0)
 
@@ -137,7 +139,7 @@ async def test_out_of_order_events_are_scored_by_their_own_time(runtime: Runtime
 async def test_the_same_events_in_any_arrival_order_give_the_same_score(
     runtime: Runtime,
 ) -> None:
-    events = downloads("d", 3) + [event("u", "unsubscribed", at=T0 + timedelta(minutes=30))]
+    events = [*downloads("d", 3), event("u", "unsubscribed", at=T0 + timedelta(minutes=30))]
     await send(runtime, *reversed(events))
     forward = [dict(e, lead={"id": "crm-2"}) for e in events]
     for e in forward:
