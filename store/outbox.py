@@ -1,16 +1,19 @@
-"""Queueing Slack writes in the outbox, in the caller's transaction (draining lives with the sender)."""
+"""The outbox: queueing Slack writes in the caller's transaction, and the sender's draining queries."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
+from sqlalchemy import func, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
-from store.models import OutboxMessage, OutboxStatus
-from store.upsert import insert_returning_id, table_of
+from store.models import ChannelPace, Mql, OutboxMessage, OutboxStatus
+from store.upsert import insert_ignore, insert_returning_id, table_of
 
 KINDS = ("post", "update", "reply", "dm", "home", "upload", "webhook")
 
@@ -67,3 +70,354 @@ async def enqueue(
             .values(status=OutboxStatus.SUPERSEDED)
         )
     return new_id
+
+
+# ----- draining (the sender's side) ----------------------------------------------------------
+
+# Kinds that end in a chat.postMessage into a channel known before sending: paced per channel.
+PACED_KINDS = ("post", "reply", "upload")
+# Kinds that need the Slack message of their target (the card) before they can be sent.
+TARGETED_KINDS = ("update", "reply")
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """An outbox row leased to one sender for one attempt, with what it needs to be sent."""
+
+    id: int
+    kind: str
+    dedupe_key: str
+    channel: str | None
+    target_key: str | None
+    mql_id: int | None
+    payload: dict[str, Any]
+    attempt: int  # 1 for the first attempt
+    created_at: datetime
+    # When a previous attempt was leased but never recorded (the sender died or lost its
+    # database): that attempt may have reached Slack, so look before sending again.
+    in_doubt_since: datetime | None = None
+    # The target's message for updates and replies; None when it has none yet.
+    target_channel: str | None = None
+    target_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadRow:
+    """A row given up while claiming (its target will never exist, or it crashed too often)."""
+
+    id: int
+    kind: str
+    error: str
+
+
+@dataclass
+class ClaimBatch:
+    """What one claim pass leased, gave up, and when the next paced post may go."""
+
+    rows: list[ClaimedRow] = field(default_factory=list)
+    dead: list[DeadRow] = field(default_factory=list)
+    # The earliest instant a channel that is being paced accepts a post again.
+    paced_until: datetime | None = None
+
+
+def _due_rows(now: datetime, limit: int, *, skip_locked: bool) -> SelectOfScalar[OutboxMessage]:
+    earlier = aliased(OutboxMessage)
+    pace = aliased(ChannelPace)
+    # Per target, only the oldest unfinished row may go, and only when no older row of the
+    # target is in flight (a superseded update can still be on its way to Slack).
+    blocked_by_earlier = (
+        select(earlier.id)
+        .where(
+            col(earlier.target_key) == col(OutboxMessage.target_key),
+            col(earlier.id) < col(OutboxMessage.id),
+            or_(
+                col(earlier.status) == OutboxStatus.PENDING,
+                col(earlier.locked_until) > now,
+            ),
+        )
+        .exists()
+    )
+    # Skip posts into a channel that is paced right now, so one busy channel cannot fill the
+    # batch and starve the others.
+    channel_paced = (
+        select(pace.channel)
+        .where(col(pace.channel) == col(OutboxMessage.channel), col(pace.next_post_at) > now)
+        .exists()
+    )
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.next_attempt_at) <= now,
+            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) <= now),
+            ~blocked_by_earlier,
+            or_(
+                col(OutboxMessage.kind).not_in(PACED_KINDS),
+                col(OutboxMessage.channel).is_(None),
+                ~channel_paced,
+            ),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if skip_locked:
+        # Several processes drain at once: each takes rows the others have not locked.
+        stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
+    return stmt
+
+
+async def _target_of(
+    session: AsyncSession, target_key: str
+) -> tuple[str | None, str | None, str | None]:
+    """(channel, ts, why-never) of a target's message: the sent post, else the card's stored ts."""
+    post = (
+        await session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.target_key) == target_key, col(OutboxMessage.kind) == "post")
+            .order_by(col(OutboxMessage.id))
+            .limit(1)
+        )
+    ).first()
+    if post is not None and post.status == OutboxStatus.SENT and post.result_ts:
+        return post.result_channel, post.result_ts, None
+    if target_key.startswith("card:") and target_key[5:].isdigit():
+        mql = await session.get(Mql, int(target_key[5:]))
+        if mql is not None and mql.slack_ts:
+            return mql.slack_channel, mql.slack_ts, None
+    if post is not None and post.status == OutboxStatus.DEAD:
+        return None, None, f"its target's post (outbox #{post.id}) is dead: {post.last_error}"
+    return None, None, None
+
+
+async def _take_pace_slot(
+    session: AsyncSession,
+    channel: str,
+    *,
+    now: datetime,
+    interval: timedelta,
+    known: dict[str, datetime],
+) -> datetime | None:
+    """Take the channel's posting slot; return None on success, else when the slot opens."""
+    if channel not in known:
+        await session.exec(
+            insert_ignore(session, table_of(ChannelPace), ["channel"]).values(
+                channel=channel, next_post_at=now - interval
+            )
+        )
+        pace = (
+            await session.exec(select(ChannelPace).where(col(ChannelPace.channel) == channel))
+        ).one()
+        known[channel] = pace.next_post_at
+    current = known[channel]
+    if current > now:
+        return current
+    # Slots are spaced by the interval from the previous slot, not from whenever the sender
+    # woke up, so a steady burst runs at the full rate; after a pause at most half an interval
+    # of credit is kept (Slack tolerates a short burst).
+    following = max(current, now - interval / 2) + interval
+    result = await session.exec(
+        update(ChannelPace)
+        .where(col(ChannelPace.channel) == channel, col(ChannelPace.next_post_at) == current)
+        .values(next_post_at=following)
+    )
+    if result.rowcount != 1:  # another process took this slot first
+        known[channel] = following
+        return following
+    known[channel] = following
+    return None
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    limit: int,
+    per_channel_interval: timedelta,
+    max_attempts: int,
+) -> ClaimBatch:
+    """Lease up to `limit` due rows to `worker` until now + lease, in id order.
+
+    Per target, rows go one at a time in id order, and updates and replies carry their target's
+    Slack message. At most one post per channel is leased per `per_channel_interval` across all
+    processes (ChannelPace). On PostgreSQL the rows are locked with SKIP LOCKED so concurrent
+    senders never lease the same row; SQLite serialises whole transactions (BEGIN IMMEDIATE).
+    """
+    if limit < 1:
+        raise ValueError(f"claim limit must be >= 1, got {limit}")
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    batch = ClaimBatch()
+    paces: dict[str, datetime] = {}
+    candidates = (await session.exec(_due_rows(now, limit, skip_locked=postgres))).all()
+    for row in candidates:
+        assert row.id is not None
+        # Read before the UPDATEs below: the ORM refreshes `row` from them.
+        attempts = row.attempts
+        # A lease that expired without an outcome recorded: that attempt may have reached Slack.
+        in_doubt_since = (row.locked_until - lease) if row.locked_by and row.locked_until else None
+        if attempts >= max_attempts:
+            # Only a lease that expired unrecorded gets here: the sender keeps crashing on it.
+            error = f"gave up after {attempts} attempts (the last one never reported back)"
+            await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=error)
+            batch.dead.append(DeadRow(row.id, row.kind, error))
+            continue
+        target_channel = target_ts = None
+        if row.kind in TARGETED_KINDS:
+            if row.target_key is None:
+                error = f"a {row.kind} needs a target_key naming the message it belongs to"
+                await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=error)
+                batch.dead.append(DeadRow(row.id, row.kind, error))
+                continue
+            target_channel, target_ts, never = await _target_of(session, row.target_key)
+            if never is not None:
+                await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=never)
+                batch.dead.append(DeadRow(row.id, row.kind, never))
+                continue
+        pace_channel = target_channel if row.kind == "reply" else row.channel
+        if row.kind in PACED_KINDS and pace_channel is not None:
+            opens = await _take_pace_slot(
+                session, pace_channel, now=now, interval=per_channel_interval, known=paces
+            )
+            if opens is not None:
+                if batch.paced_until is None or opens < batch.paced_until:
+                    batch.paced_until = opens
+                continue
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row.id)
+            .values(locked_by=worker, locked_until=now + lease, attempts=attempts + 1)
+        )
+        batch.rows.append(
+            ClaimedRow(
+                id=row.id,
+                kind=row.kind,
+                dedupe_key=row.dedupe_key,
+                channel=row.channel,
+                target_key=row.target_key,
+                mql_id=row.mql_id,
+                payload=dict(row.payload),
+                attempt=attempts + 1,
+                created_at=row.created_at,
+                in_doubt_since=in_doubt_since,
+                target_channel=target_channel,
+                target_ts=target_ts,
+            )
+        )
+    for opens in paces.values():
+        if opens > now and (batch.paced_until is None or opens < batch.paced_until):
+            batch.paced_until = opens
+    return batch
+
+
+async def _finish(
+    session: AsyncSession, row_id: int, *, status: str, now: datetime, error: str | None
+) -> None:
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id)
+        .values(status=status, last_error=_clip(error), locked_by=None, locked_until=None)
+    )
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:2000]
+
+
+async def mark_sent(
+    session: AsyncSession,
+    *,
+    row_id: int,
+    now: datetime,
+    channel: str | None,
+    ts: str | None,
+) -> bool:
+    """Record that Slack accepted the row (with the message it produced); False if it was not
+    in flight any more. A card's post also stores its channel and ts on the MQL."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == row_id,
+            # A row superseded while on its way to Slack was still delivered.
+            col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SUPERSEDED)),
+        )
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            result_channel=channel,
+            result_ts=ts,
+            last_error=None,
+            locked_by=None,
+            locked_until=None,
+        )
+    )
+    if result.rowcount != 1:
+        return False
+    row = await session.get(OutboxMessage, row_id)
+    if (
+        row is not None
+        and row.kind == "post"
+        and row.mql_id is not None
+        and row.target_key == card_target(row.mql_id)
+        and ts is not None
+    ):
+        await session.exec(
+            update(Mql).where(col(Mql.id) == row.mql_id).values(slack_channel=channel, slack_ts=ts)
+        )
+    return True
+
+
+async def schedule_retry(
+    session: AsyncSession,
+    *,
+    row_id: int,
+    retry_at: datetime,
+    error: str,
+    count_attempt: bool = True,
+) -> None:
+    """Release the lease and make the row due again at `retry_at`.
+
+    A rate limit is not a failure: with `count_attempt=False` it does not use up an attempt.
+    """
+    values: dict[str, Any] = {
+        "next_attempt_at": retry_at,
+        "last_error": _clip(error),
+        "locked_by": None,
+        "locked_until": None,
+    }
+    if not count_attempt:
+        values["attempts"] = col(OutboxMessage.attempts) - 1
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(**values)
+    )
+
+
+async def mark_dead(session: AsyncSession, *, row_id: int, now: datetime, error: str) -> None:
+    """Give the row up: it stays in the table with its last error for an operator to see."""
+    await _finish(session, row_id, status=OutboxStatus.DEAD, now=now, error=error)
+
+
+async def hold_channel(session: AsyncSession, *, channel: str, until: datetime) -> None:
+    """After a 429 on a post, no process posts into the channel before `until`."""
+    await session.exec(
+        insert_ignore(session, table_of(ChannelPace), ["channel"]).values(
+            channel=channel, next_post_at=until
+        )
+    )
+    await session.exec(
+        update(ChannelPace)
+        .where(col(ChannelPace.channel) == channel, col(ChannelPace.next_post_at) < until)
+        .values(next_post_at=until)
+    )
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """How many rows wait to be sent (the outbox depth)."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+    )
+    return int(result.one())
