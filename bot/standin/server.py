@@ -100,6 +100,8 @@ class _SlackApi:
             "conversations.open": self.conversations_open,
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
+            "conversations.history": self.conversations_history,
+            "conversations.replies": self.conversations_replies,
             "users.info": self.users_info,
             "usergroups.users.list": self.usergroups_users_list,
             "files.getUploadURLExternal": self.files_get_upload_url,
@@ -299,6 +301,47 @@ class _SlackApi:
             "members": page,
             "response_metadata": {"next_cursor": _encode_cursor(offset + limit) if more else ""},
         }
+
+    def _history_page(self, messages: list[Any], args: JsonDict) -> JsonDict:
+        # The sender reads history to find a post whose answer it lost (its metadata marker).
+        try:
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or "inf")
+            limit = max(1, min(int(args.get("limit") or 100), MAX_MEMBERS_PAGE))
+        except ValueError as exc:
+            raise StandinError("invalid_arguments", detail=str(exc)) from exc
+        inclusive = bool(_flag(args, "inclusive"))
+        kept = [
+            m
+            for m in messages
+            if (oldest <= float(m.ts) <= latest)
+            if inclusive or float(m.ts) not in (oldest, latest)
+        ]
+        cursor = _str(args, "cursor")
+        offset = _decode_cursor(cursor) if cursor else 0
+        page = kept[offset : offset + limit]
+        more = offset + limit < len(kept)
+        s = self.state
+        return {
+            "messages": [m.to_api(s.team_id, s.app_id) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": _encode_cursor(offset + limit) if more else ""},
+        }
+
+    async def conversations_history(self, args: JsonDict, request: Request) -> JsonDict:
+        s = self.state
+        channel = s.channel(_str(args, "channel") or "")
+        if not (channel.is_im or channel.is_mpim) and s.bot_user_id not in channel.members:
+            raise StandinError("not_in_channel")
+        return self._history_page(list(reversed(s.top_level(channel.id))), args)
+
+    async def conversations_replies(self, args: JsonDict, request: Request) -> JsonDict:
+        s = self.state
+        channel = s.channel(_str(args, "channel") or "")
+        parent = s.message(channel.id, _str(args, "ts") or "")
+        root = parent.thread_ts or parent.ts
+        thread = [s.message(channel.id, root), *s.replies(channel.id, root)]
+        return self._history_page(thread, args)
 
     async def users_info(self, args: JsonDict, request: Request) -> JsonDict:
         user = self.state.user(_str(args, "user") or "")
