@@ -19,7 +19,9 @@ Loop = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
 
 def loops() -> list[tuple[str, Loop]]:
     """The background loops of a worker, in start order."""
-    return []
+    from bot.sender import run_sender
+
+    return [("sender", run_sender)]
 
 
 @asynccontextmanager
