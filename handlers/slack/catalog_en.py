@@ -110,6 +110,10 @@ MESSAGES: Final[dict[str, str]] = {
     "modal.disqualify.note": "Note",
     "modal.reassign.title": "Reassign",
     "modal.reassign.user": "New owner",
+    "modal.error.invalid": "Please check this field.",
+    "modal.error.date_future": "Pick a date after today.",
+    "modal.error.date_today": "Pick today or a later date.",
+    "modal.error.unknown_reason": "Choose one of the listed reasons.",
     # Thread replies.
     "reply.claimed": "<@{user}> claimed this MQL · {elapsed} after MQL",
     "reply.released": "<@{manager}> released the claim of <@{owner}>: this MQL is open again.",
@@ -150,6 +154,16 @@ MESSAGES: Final[dict[str, str]] = {
     "ephemeral.claim_first": "Claim this MQL first.",
     "ephemeral.not_a_manager": "Only managers can do that.",
     "ephemeral.not_found": "This MQL no longer exists.",
+    "ephemeral.disqualified_locked": (
+        "This MQL is disqualified: only a manager can reopen or change it."
+    ),
+    "ephemeral.release_not_claimed": (
+        "Only a claimed MQL without a disposition can be released; reassign it instead."
+    ),
+    "ephemeral.reopen_not_disqualified": "Only a disqualified MQL can be reopened.",
+    "ephemeral.changed_meanwhile": (
+        "This MQL changed in the meantime, so nothing was saved. Check the card and try again."
+    ),
     # App Home.
     "home.mine": "Your open MQLs",
     "home.mine_empty": "Nothing open. Well done.",

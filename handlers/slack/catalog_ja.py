@@ -108,6 +108,10 @@ MESSAGES: Final[dict[str, str]] = {
     "modal.disqualify.note": "メモ",
     "modal.reassign.title": "担当者の変更",
     "modal.reassign.user": "新しい担当者",
+    "modal.error.invalid": "この項目を確認してください。",
+    "modal.error.date_future": "明日以降の日付を選んでください。",
+    "modal.error.date_today": "今日以降の日付を選んでください。",
+    "modal.error.unknown_reason": "一覧から理由を選んでください。",
     # Thread replies.
     "reply.claimed": "<@{user}> が担当しました（MQL から {elapsed}）",
     "reply.released": "<@{manager}> が <@{owner}> の担当を解除しました。この MQL は未担当に戻りました。",
@@ -145,6 +149,16 @@ MESSAGES: Final[dict[str, str]] = {
     "ephemeral.claim_first": "先にこの MQL を担当してください。",
     "ephemeral.not_a_manager": "この操作はマネージャーだけが行えます。",
     "ephemeral.not_found": "この MQL は見つかりません。",
+    "ephemeral.disqualified_locked": (
+        "この MQL は失格になっています。再開や変更ができるのはマネージャーだけです。"
+    ),
+    "ephemeral.release_not_claimed": (
+        "解除できるのは、担当済みで判定前の MQL だけです。担当者の変更をご利用ください。"
+    ),
+    "ephemeral.reopen_not_disqualified": "再開できるのは失格の MQL だけです。",
+    "ephemeral.changed_meanwhile": (
+        "この MQL はその間に変更されたため、保存されませんでした。カードを確認してやり直してください。"
+    ),
     # App Home.
     "home.mine": "担当中の MQL",
     "home.mine_empty": "担当中の MQL はありません。",

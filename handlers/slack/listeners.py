@@ -5,8 +5,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from handlers.context import Deps
+from handlers.slack import claim, dispositions, manager
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Attach all listener groups to the app."""
-    del app, deps  # listener groups are added here, one line each, as they are built
+    claim.register(app, deps)
+    dispositions.register(app, deps)
+    manager.register(app, deps)

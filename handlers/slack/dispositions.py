@@ -1,0 +1,301 @@
+"""The four dispositions: buttons open their modal at once, submissions are checked and applied."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import Deps
+from handlers.slack.actions import DISPOSITION_ACTIONS, ActionId, BlockId
+from handlers.slack.blocks import (
+    disposition_reply,
+    disqualify_modal,
+    lead_modal,
+    mql_not_found,
+    not_allowed_to_disposition,
+    parse_disqualify,
+    parse_lead,
+    parse_recycle,
+    parse_sql,
+    recycle_date_block_id,
+    recycle_modal,
+    sql_modal,
+)
+from handlers.slack.catalog import Catalog
+from handlers.slack.changes import Change, publish
+from handlers.slack.interaction import (
+    Ack,
+    Body,
+    Refusal,
+    catalog_of,
+    channel_of,
+    ephemeral,
+    first_action,
+    parse_mql_id,
+    selected_value,
+    trigger_of,
+    user_of,
+    view_of,
+    view_values,
+)
+from store import claims
+from store.leads import set_stage
+from store.models import LeadStage, Mql, MqlState
+from store.mqls import get_mql, latest_mql
+
+BUTTONS: dict[str, MqlState] = {
+    action.value: MqlState(state) for state, action in DISPOSITION_ACTIONS.items()
+}
+"""Disposition button action id → the disposition it opens the modal for."""
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """What a submitted modal asks for, already validated against the configuration."""
+
+    state: MqlState
+    reason: str | None = None
+    note: str | None = None
+    next_step: str | None = None
+    next_step_on: date | None = None
+    recycle_until: date | None = None
+
+
+def _today(deps: Deps) -> date:
+    return deps.clock().astimezone(deps.config.timezone).date()
+
+
+# ----- buttons: open the modal before anything else (a trigger id lives 3 s) ------------------
+
+
+def disposition_modal(deps: Deps, state: MqlState, mql_id: int) -> dict[str, Any]:
+    """The modal a disposition button opens (built from configuration only: no database)."""
+    catalog = catalog_of(deps)
+    config = deps.config
+    opaque = str(mql_id)
+    if state is MqlState.SQL:
+        return sql_modal(opaque, catalog)
+    if state is MqlState.LEAD:
+        return lead_modal(opaque, catalog, today=_today(deps))
+    if state is MqlState.RECYCLED:
+        return recycle_modal(opaque, config.recycle_reasons, None, _today(deps), catalog)
+    return disqualify_modal(opaque, config.disqualify_reasons, catalog)
+
+
+async def handle_disposition_button(
+    *, ack: Ack, body: Body, client: AsyncWebClient, deps: Deps
+) -> None:
+    """``block_actions`` of SQL / Lead / Recycled / Disqualified: open the modal.
+
+    Who may disposition is checked when the modal is submitted, against the state then.
+    """
+    await ack()
+    action = first_action(body)
+    state = BUTTONS.get(str(action.get("action_id")))
+    mql_id = parse_mql_id(action.get("value"))
+    trigger = trigger_of(body)
+    if state is None or mql_id is None or trigger is None:
+        channel = channel_of(body) or deps.config.sdr_channel
+        text = mql_not_found(catalog_of(deps))
+        await ephemeral(client, channel=channel, user=user_of(body), text=text)
+        return
+    await client.views_open(trigger_id=trigger, view=disposition_modal(deps, state, mql_id))
+
+
+async def handle_recycle_reason(
+    *, ack: Ack, body: Body, client: AsyncWebClient, deps: Deps
+) -> None:
+    """The reason select of the Recycle modal changed: reset the date to that reason's default."""
+    await ack()
+    view = view_of(body)
+    reason = selected_value(first_action(body))
+    mql_id = parse_mql_id(view.get("private_metadata"))
+    view_id = view.get("id")
+    if mql_id is None or reason not in deps.config.recycle_reasons or not isinstance(view_id, str):
+        return  # not a modal of ours, or a reason we never offered: leave the modal as it is
+    modal = recycle_modal(
+        str(mql_id), deps.config.recycle_reasons, reason, _today(deps), catalog_of(deps)
+    )
+    view_hash = view.get("hash")
+    await client.views_update(
+        view_id=view_id, hash=view_hash if isinstance(view_hash, str) else None, view=modal
+    )
+
+
+# ----- submissions: validate, ack (with errors or not), then re-check and apply -------------
+
+
+def read_submission(
+    callback_id: str, values: Mapping[str, Any], deps: Deps, catalog: Catalog
+) -> Disposition | dict[str, str]:
+    """The disposition a modal asks for, or ``{block_id: error}`` to show in the modal."""
+    config = deps.config
+    today = _today(deps)
+    if callback_id == ActionId.SQL_MODAL:
+        try:
+            sql = parse_sql(values)
+        except ValueError:
+            return {BlockId.SQL_NOTE.value: catalog.t("modal.error.invalid")}
+        return Disposition(MqlState.SQL, note=sql.note)
+    if callback_id == ActionId.LEAD_MODAL:
+        try:
+            lead = parse_lead(values)
+        except ValueError as exc:
+            field = BlockId.LEAD_DATE if "date" in str(exc) else BlockId.LEAD_NEXT_STEP
+            return {field.value: catalog.t("modal.error.invalid")}
+        if lead.next_step_date < today:
+            return {BlockId.LEAD_DATE.value: catalog.t("modal.error.date_today")}
+        return Disposition(
+            MqlState.LEAD, next_step=lead.next_step, next_step_on=lead.next_step_date
+        )
+    if callback_id == ActionId.RECYCLE_MODAL:
+        try:
+            recycle = parse_recycle(values)
+        except ValueError:
+            return {BlockId.RECYCLE_REASON.value: catalog.t("modal.error.invalid")}
+        if recycle.reason not in config.recycle_reasons:
+            return {BlockId.RECYCLE_REASON.value: catalog.t("modal.error.unknown_reason")}
+        if recycle.return_date <= today:
+            # The error goes on the date block actually shown, named after the reason shown.
+            date_block = next(
+                (k for k in values if k.startswith(BlockId.RECYCLE_DATE_PREFIX.value)),
+                recycle_date_block_id(recycle.reason),
+            )
+            return {date_block: catalog.t("modal.error.date_future")}
+        return Disposition(
+            MqlState.RECYCLED, reason=recycle.reason, recycle_until=recycle.return_date
+        )
+    if callback_id != ActionId.DISQUALIFY_MODAL:
+        raise ValueError(f"{callback_id[:60]!r} is not a disposition modal")
+    try:
+        disqualify = parse_disqualify(values)
+    except ValueError:
+        return {BlockId.DISQUALIFY_REASON.value: catalog.t("modal.error.invalid")}
+    if disqualify.reason not in config.disqualify_reasons:
+        return {BlockId.DISQUALIFY_REASON.value: catalog.t("modal.error.unknown_reason")}
+    return Disposition(MqlState.DISQUALIFIED, reason=disqualify.reason, note=disqualify.note)
+
+
+async def apply_disposition(
+    deps: Deps, *, mql_id: int, actor: str, wanted: Disposition
+) -> Refusal | None:
+    """Re-read the MQL, check ``actor`` may do this now, and record it; a Refusal otherwise.
+
+    The owner and managers may set or change a disposition of a claimed MQL; a disqualified
+    one only a manager may change. Submitting the same disposition twice changes nothing.
+    """
+    now = deps.clock()
+    catalog = catalog_of(deps)
+    config = deps.config
+    async with deps.sessions() as session, session.begin():
+        mql = await get_mql(session, mql_id=mql_id)
+        if mql is None:
+            return Refusal(mql_not_found(catalog), config.sdr_channel)
+        channel = mql.slack_channel or config.sdr_channel
+        manager = actor in config.managers
+        if mql.owner_id is None or mql.state == MqlState.OPEN:
+            return Refusal(not_allowed_to_disposition(None, catalog), channel)
+        if not manager and actor != mql.owner_id:
+            return Refusal(not_allowed_to_disposition(mql.owner_id, catalog), channel)
+        if not manager and mql.state == MqlState.DISQUALIFIED:
+            return Refusal(catalog.t("ephemeral.disqualified_locked"), channel)
+        if _unchanged(mql, wanted):
+            return None
+        from_state = mql.state
+        done = await claims.set_disposition(
+            session,
+            mql_id=mql_id,
+            version=mql.version,
+            disposition=wanted.state,
+            actor=actor,
+            now=now,
+            owner_id=None if manager else actor,
+            reason=wanted.reason,
+            note=wanted.note,
+            next_step=wanted.next_step,
+            next_step_on=wanted.next_step_on,
+            recycle_until=wanted.recycle_until,
+        )
+        if not done:
+            return Refusal(catalog.t("ephemeral.changed_meanwhile"), channel)
+        await session.refresh(mql)
+        latest = await latest_mql(session, lead_id=mql.lead_id)
+        # An older MQL's outcome changing must not move a lead that has qualified again since.
+        if latest is not None and latest.id == mql_id:
+            await set_stage(session, lead_id=mql.lead_id, stage=LeadStage(wanted.state), now=now)
+        reply = disposition_reply(
+            actor,
+            wanted.state.value,
+            catalog,
+            reason=wanted.reason,
+            recycle_until=wanted.recycle_until,
+            next_step=wanted.next_step,
+            next_step_date=wanted.next_step_on,
+            note=wanted.note,
+        )
+        change = Change(mql, "disposition", actor, from_state, reply, previous_owner=mql.owner_id)
+        await publish(session, deps, change, now=now)
+    return None
+
+
+def _unchanged(mql: Mql, wanted: Disposition) -> bool:
+    return bool(
+        mql.state == wanted.state
+        and mql.reason == wanted.reason
+        and mql.note == wanted.note
+        and mql.next_step == wanted.next_step
+        and mql.next_step_on == wanted.next_step_on
+        and mql.recycle_until == wanted.recycle_until
+    )
+
+
+async def handle_submission(*, ack: Ack, body: Body, client: AsyncWebClient, deps: Deps) -> None:
+    """``view_submission`` of the four disposition modals."""
+    catalog = catalog_of(deps)
+    view = view_of(body)
+    user = user_of(body)
+    read = read_submission(str(view.get("callback_id")), view_values(body), deps, catalog)
+    if isinstance(read, dict):
+        await ack(response_action="errors", errors=read)
+        return
+    await ack()
+    mql_id = parse_mql_id(view.get("private_metadata"))
+    if mql_id is None:
+        text = mql_not_found(catalog)
+        await ephemeral(client, channel=deps.config.sdr_channel, user=user, text=text)
+        return
+    refusal = await apply_disposition(deps, mql_id=mql_id, actor=user, wanted=read)
+    if refusal is not None:
+        await ephemeral(client, channel=refusal.channel, user=user, text=refusal.text)
+
+
+MODALS = (
+    ActionId.SQL_MODAL,
+    ActionId.LEAD_MODAL,
+    ActionId.RECYCLE_MODAL,
+    ActionId.DISQUALIFY_MODAL,
+)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Attach the disposition buttons, the recycle reason select and the modal submissions."""
+
+    async def button(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await handle_disposition_button(ack=ack, body=body, client=client, deps=deps)
+
+    async def reason(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await handle_recycle_reason(ack=ack, body=body, client=client, deps=deps)
+
+    async def submission(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await handle_submission(ack=ack, body=body, client=client, deps=deps)
+
+    for action_id in BUTTONS:
+        app.action(action_id)(button)
+    app.action(ActionId.RECYCLE_REASON.value)(reason)
+    for callback_id in MODALS:
+        app.view(callback_id.value)(submission)
