@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.runtime import Runtime
+from bot.scheduler import scheduler_loop
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def loops() -> list[tuple[str, Loop]]:
     """The background loops of a worker, in start order."""
     from bot.sender import run_sender
 
-    return [("sender", run_sender)]
+    return [("scheduler", scheduler_loop), ("sender", run_sender)]
 
 
 @asynccontextmanager
