@@ -22,11 +22,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.ingest.native import NativeEvent
+from handlers.sla import initial_nag_due
 from handlers.slack.cards import enqueue_card_post, event_label
 from scoring.engine import LeadScoreState, ScoredEvent, apply_event
 from scoring.qualification import Qualification
 from scoring.rules import ScoringRules
-from scoring.sla import SlaSnapshot, Stage, next_due_at
 from store.audit import record
 from store.events import NewEvent, insert_events, known_keys
 from store.leads import (
@@ -244,9 +244,7 @@ async def _open_mqls(
     names: list[str] = []
     if not pending:
         return ids, kinds, names
-    nag_due = next_due_at(
-        SlaSnapshot(Stage.UNCLAIMED, now, frozenset()), config.levels, config.calendar
-    )
+    nag_due = initial_nag_due(now, config)
     for item in pending:
         q, lead = item.qualification, item.lead
         mql_id = await create_mql(
