@@ -212,9 +212,9 @@ async def _take_pace_slot(
     if current > now:
         return current
     # Slots are spaced by the interval from the previous slot, not from whenever the sender
-    # woke up, so a steady burst runs at the full rate; after a pause at most half an interval
-    # of credit is kept (Slack tolerates a short burst).
-    following = max(current, now - interval / 2) + interval
+    # woke up, so a steady burst keeps the full rate despite wake-up latency; a tenth of an
+    # interval of lateness is absorbed, more (an idle channel) restarts the grid from now.
+    following = max(current + interval, now + interval - interval / 10)
     result = await session.exec(
         update(ChannelPace)
         .where(col(ChannelPace.channel) == channel, col(ChannelPace.next_post_at) == current)
@@ -304,9 +304,25 @@ async def claim_due(
                 target_ts=target_ts,
             )
         )
-    for opens in paces.values():
-        if opens > now and (batch.paced_until is None or opens < batch.paced_until):
-            batch.paced_until = opens
+    waiting = (
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.channel) == col(ChannelPace.channel),
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.kind).in_(PACED_KINDS),
+        )
+        .exists()
+    )
+    # Posts held back by pacing were filtered out above; tell the caller when they open up.
+    opens_at = (
+        await session.exec(
+            select(func.min(ChannelPace.next_post_at)).where(
+                col(ChannelPace.next_post_at) > now, waiting
+            )
+        )
+    ).one()
+    if opens_at is not None and (batch.paced_until is None or opens_at < batch.paced_until):
+        batch.paced_until = opens_at
     return batch
 
 
