@@ -27,11 +27,12 @@ from scoring.digest import (
     in_kind_order,
     top_with_other,
 )
-from store.models import Lead, Mql, MqlState
+from store.models import Lead, Mql, MqlState, OutboxMessage
 from store.upsert import table_of
 
 MQL = table_of(Mql)
 LEAD = table_of(Lead)
+OUTBOX = table_of(OutboxMessage)
 
 _UNWORKED_COLUMNS: Final[tuple[ColumnElement[Any], ...]] = (
     MQL.c.id,
@@ -229,8 +230,8 @@ async def _claim_times(session: AsyncSession, cohort: _Cohort) -> ClaimTimes:
         count, median, p90 = row
         return ClaimTimes(
             int(count),
-            None if median is None else float(median),
-            None if p90 is None else float(p90),
+            None if median is None else round(float(median), 3),
+            None if p90 is None else round(float(p90), 3),
         )
     count = int((await session.exec(select(func.count()).where(where))).one())
     if count == 0:
@@ -244,9 +245,10 @@ async def _claim_times(session: AsyncSession, cohort: _Cohort) -> ClaimTimes:
         pair = (
             await session.exec(select(seconds).where(where).order_by(seconds).limit(2).offset(low))
         ).all()
-        first = float(pair[0][0])
-        second = float(pair[1][0]) if len(pair) > 1 else first
-        values.append(first + (second - first) * (position - low))
+        first = float(pair[0])
+        second = float(pair[1]) if len(pair) > 1 else first
+        # Rounded like the PostgreSQL branch so both databases give the same figures.
+        values.append(round(first + (second - first) * (position - low), 3))
     return ClaimTimes(count, values[0], values[1])
 
 
@@ -296,3 +298,9 @@ async def returning_recycled(
         .limit(limit)
     )
     return tuple(ReturningLead(*row) for row in rows.all()), total
+
+
+async def already_queued(session: AsyncSession, *, dedupe_key: str) -> bool:
+    """Whether an outbox row with this key exists (a digest re-run then skips its work)."""
+    rows = await session.exec(select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == dedupe_key).limit(1))
+    return rows.first() is not None

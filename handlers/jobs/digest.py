@@ -1,0 +1,162 @@
+"""The weekly outcome digest job, and the same figures for any period (for `/mql stats`)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from handlers.context import Deps
+from handlers.digest_chart import digest_chart_png
+from handlers.slack.digest_blocks import digest_message
+from handlers.slack.digest_text import digest_catalog
+from scoring.digest import (
+    HISTORY_PERIODS,
+    DigestReport,
+    Period,
+    iso_week,
+    previous_periods,
+    sla_cutoffs,
+    weekly_period,
+)
+from store.digest import already_queued, period_figures, returning_recycled, unworked_mqls
+from store.engine import READ_ONLY
+from store.outbox import enqueue
+
+LIST_LIMIT: Final = 10
+RETURNING_DAYS: Final = 14
+
+
+async def digest_figures(
+    deps: Deps,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime | None = None,
+    history: int = HISTORY_PERIODS,
+) -> DigestReport:
+    """The digest's figures for MQLs created in ``[start, end)``, as they stood at ``end``.
+
+    Trends compare with the ``history`` periods of the same length just before. The two lists
+    (unworked MQLs past the SLA, recycled leads returning within two weeks) are as of ``now``
+    (default ``end``). All in one read-only transaction, so the figures agree with each other.
+    """
+    config = deps.config
+    period = Period(start, end)
+    now = end if now is None else now
+    threshold = float(config.rules.threshold)
+    earlier = previous_periods(period, history, config.timezone)
+    today = now.astimezone(config.timezone).date()
+    last_day = today + timedelta(days=RETURNING_DAYS - 1)
+    async with deps.sessions() as session:
+        # A plain BEGIN on SQLite: this long read must not take the write lock.
+        await session.connection(execution_options=READ_ONLY)
+        current = await period_figures(
+            session,
+            period=period,
+            threshold=threshold,
+            sla=sla_cutoffs(config.levels, config.calendar, period.end),
+        )
+        previous = tuple(
+            [
+                await period_figures(
+                    session,
+                    period=p,
+                    threshold=threshold,
+                    sla=sla_cutoffs(config.levels, config.calendar, p.end),
+                    detail=False,
+                )
+                for p in earlier
+            ]
+        )
+        unworked, unworked_total = await unworked_mqls(
+            session, sla=sla_cutoffs(config.levels, config.calendar, now), limit=LIST_LIMIT
+        )
+        returning, returning_total = await returning_recycled(
+            session, first_day=today, last_day=last_day, limit=LIST_LIMIT
+        )
+        await session.rollback()
+    return DigestReport(
+        current=current,
+        previous=previous,
+        threshold=threshold,
+        unworked=unworked,
+        unworked_total=unworked_total,
+        returning=returning,
+        returning_total=returning_total,
+        returning_until=last_day,
+    )
+
+
+def digest_keys(week: str) -> tuple[str, str]:
+    """The outbox keys of a week's digest message and chart: one of each per ISO week."""
+    return f"digest:{week}", f"digest:{week}:chart"
+
+
+async def run_digest(deps: Deps, now: datetime) -> dict[str, Any]:
+    """Queue the digest of the week that ended at the latest digest time <= ``now``.
+
+    The message goes to the marketing channel with the chart as a file upload, both queued in
+    one transaction and keyed by the ISO week of the period's end (in the SLA time zone), so a
+    re-run for the same week queues nothing and says so.
+    """
+    config = deps.config
+    period = weekly_period(
+        now, weekday=config.digest_weekday, at=config.digest_time, tz=config.timezone
+    )
+    week = iso_week(period.end, config.timezone)
+    post_key, chart_key = digest_keys(week)
+    summary: dict[str, Any] = {
+        "week": week,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
+    async with deps.sessions() as session:
+        await session.connection(execution_options=READ_ONLY)
+        done = await already_queued(session, dedupe_key=post_key)
+        await session.rollback()
+    if done:
+        return {**summary, "queued": 0, "already_queued": True}
+    report = await digest_figures(deps, period.start, period.end, now=now)
+    catalog = digest_catalog(config.language, config.timezone)
+    message = digest_message(report, catalog)
+    chart = None
+    if report.current.created > 0:
+        # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
+        chart = await asyncio.to_thread(digest_chart_png, report, catalog)
+    start = catalog.format_date(catalog.local_date(period.start))
+    end = catalog.format_date(catalog.local_date(period.end))
+    queued = 0
+    async with deps.sessions() as session, session.begin():
+        if await enqueue(
+            session,
+            dedupe_key=post_key,
+            kind="post",
+            channel=config.marketing_channel,
+            payload=message,
+            now=now,
+        ):
+            queued += 1
+        if chart is not None and await enqueue(
+            session,
+            dedupe_key=chart_key,
+            kind="upload",
+            channel=config.marketing_channel,
+            payload={
+                "filename": f"mql-digest-{week}.png",
+                "title": catalog.t("digest.chart_title", start=start, end=end),
+                "content_b64": base64.b64encode(chart).decode("ascii"),
+            },
+            now=now,
+        ):
+            queued += 1
+    cur = report.current
+    return {
+        **summary,
+        "queued": queued,
+        "already_queued": False,
+        "mqls": cur.created,
+        "sql": cur.outcomes.sql,
+        "chart_bytes": 0 if chart is None else len(chart),
+    }
