@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
 
+from bot.runtime import Runtime
+from bot.settings import load_settings
 from handlers.ingest.auth import sign
 from store.engine import SessionFactory
 from store.models import AuditEntry, Event, Lead, Mql, OutboxMessage
@@ -27,6 +30,21 @@ class SettableClock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+def build_runtime(
+    config_file: Path, url: str, clock: SettableClock, *, secret: str | None = SECRET
+) -> Runtime:
+    """A runtime on `url` with the test clock, Slack pointed at a closed port, the webhook secret."""
+    overrides: dict[str, object] = {
+        "database_url": url,
+        "slack_api_url": "http://127.0.0.1:9/api/",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "test-signing-secret",
+    }
+    if secret is not None:
+        overrides["webhook_secret"] = secret
+    return Runtime.build(load_settings(config_file, **overrides), clock=clock)
 
 
 def event(

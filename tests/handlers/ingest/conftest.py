@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from bot.runtime import Runtime
-from bot.settings import load_settings
 from bot.web import create_web_app
-from tests.handlers.ingest.builders import SECRET, SettableClock
+from tests.handlers.ingest.builders import SECRET, SettableClock, build_runtime
 
 RuntimeFactory = Callable[..., Runtime]
 
@@ -27,18 +26,8 @@ async def make_runtime(config_file: Path, clock: SettableClock) -> AsyncIterator
     """Build runtimes on a given database URL (closed at the end of the test)."""
     built: list[Runtime] = []
 
-    def build(url: str, *, secret: str | None = SECRET, toml: str = "") -> Runtime:
-        if toml:
-            config_file.write_text(config_file.read_text(encoding="utf-8") + toml, encoding="utf-8")
-        overrides: dict[str, object] = {
-            "database_url": url,
-            "slack_api_url": "http://127.0.0.1:9/api/",
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "test-signing-secret",
-        }
-        if secret is not None:
-            overrides["webhook_secret"] = secret
-        runtime = Runtime.build(load_settings(config_file, **overrides), clock=clock)
+    def build(url: str, *, secret: str | None = SECRET) -> Runtime:
+        runtime = build_runtime(config_file, url, clock, secret=secret)
         built.append(runtime)
         return runtime
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
+from sqlmodel import select
 
 from bot.runtime import Runtime
 from bot.web import create_web_app
+from store.models import Lead
 from tests.handlers.ingest.builders import (
     SECRET,
     SettableClock,
@@ -236,3 +240,23 @@ async def test_metrics_count_requests_and_events(
     assert 'mqlbot_webhook_requests_total{source="native",status="400"} 1.0' in text
     assert 'mqlbot_events_received_total{outcome="accepted",source="native"} 1.0' in text
     assert 'mqlbot_events_received_total{outcome="duplicate",source="native"} 1.0' in text
+
+
+@pytest.mark.parametrize(
+    ("gap", "score"),
+    [(timedelta(days=30), 15.0), (timedelta(days=30) - timedelta(microseconds=1), 30.0)],
+    ids=["exactly-30-days-resets", "one-microsecond-less-keeps"],
+)
+async def test_the_inactivity_reset_boundary_through_the_webhook(
+    client: httpx.AsyncClient,
+    clock: SettableClock,
+    runtime: Runtime,
+    gap: timedelta,
+    score: float,
+) -> None:
+    first = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    assert (await post(client, clock, encode(event("a", at=first)))).status_code == 202
+    assert (await post(client, clock, encode(event("b", at=first + gap)))).status_code == 202
+    async with runtime.sessions() as session:
+        lead = (await session.exec(select(Lead))).one()
+    assert lead.score == score

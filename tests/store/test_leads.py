@@ -1,0 +1,98 @@
+"""Leads: find-or-create by key, adoption by CRM id, bulk save, and creation racing across engines."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+
+from store.engine import SessionFactory, create_engine, session_factory
+from store.leads import (
+    LeadIdentity,
+    find_lead,
+    find_or_create_leads,
+    lead_key,
+    save_leads,
+)
+
+AIKO = LeadIdentity(external_id="crm-1", email="aiko@example.co.jp")
+BY_MAIL = LeadIdentity(external_id=None, email="aiko@example.co.jp")
+
+
+def test_the_key_prefers_the_crm_id_and_lower_cases_e_mail() -> None:
+    assert lead_key(external_id="crm-1", email="a@b.co") == "id:crm-1"
+    assert lead_key(external_id=None, email="Ken@Example.COM") == "email:ken@example.com"
+    with pytest.raises(ValueError, match="a lead needs an id or an e-mail address"):
+        lead_key(external_id=None, email=None)
+
+
+async def test_a_lead_is_created_once(sessions: SessionFactory, now: datetime) -> None:
+    async with sessions() as session, session.begin():
+        first = await find_or_create_leads(session, identities=[AIKO, AIKO], now=now)
+    async with sessions() as session, session.begin():
+        again = await find_or_create_leads(session, identities=[AIKO], now=now)
+    assert first["id:crm-1"].id == again["id:crm-1"].id
+    assert first["id:crm-1"].stage == "target"
+    assert first["id:crm-1"].profile["email"] == "aiko@example.co.jp"
+
+
+async def test_an_email_lead_is_adopted_by_its_crm_id(
+    sessions: SessionFactory, now: datetime
+) -> None:
+    async with sessions() as session, session.begin():
+        by_mail = (await find_or_create_leads(session, identities=[BY_MAIL], now=now))[
+            "email:aiko@example.co.jp"
+        ]
+    async with sessions() as session, session.begin():
+        adopted = await find_or_create_leads(session, identities=[AIKO, BY_MAIL], now=now)
+    assert adopted["id:crm-1"].id == adopted["email:aiko@example.co.jp"].id == by_mail.id
+    async with sessions() as session:
+        lead = await find_lead(session, key="id:crm-1")
+        assert lead is not None
+        assert (lead.id, lead.external_id) == (by_mail.id, "crm-1")
+        assert await find_lead(session, key="email:aiko@example.co.jp") is None
+
+
+async def test_save_writes_score_state_stage_and_profile(
+    sessions: SessionFactory, now: datetime
+) -> None:
+    async with sessions() as session, session.begin():
+        row = (await find_or_create_leads(session, identities=[AIKO], now=now))["id:crm-1"]
+        row.score, row.stage, row.score_state = 42.5, "mql", {"v": 1}
+        row.last_activity_at = now - timedelta(hours=1)
+        row.profile["name"] = "Aiko Sato"
+        await save_leads(session, leads=[row], now=now)
+    async with sessions() as session:
+        lead = await find_lead(session, key="id:crm-1")
+    assert lead is not None
+    assert (lead.score, lead.stage, lead.score_state, lead.name) == (
+        42.5,
+        "mql",
+        {"v": 1},
+        "Aiko Sato",
+    )
+    assert lead.last_activity_at == now - timedelta(hours=1)
+
+
+async def test_two_replicas_creating_the_same_leads_make_one_each(
+    any_db_url: str, now: datetime
+) -> None:
+    engines = [create_engine(any_db_url), create_engine(any_db_url)]
+    identities = [LeadIdentity(external_id=f"crm-{i}", email=None) for i in range(50)]
+
+    async def replica(factory: SessionFactory, order: list[LeadIdentity]) -> dict[str, int]:
+        async with factory() as session, session.begin():
+            rows = await find_or_create_leads(session, identities=order, now=now)
+            return {k: r.id for k, r in rows.items()}
+
+    try:
+        a, b = await asyncio.gather(
+            replica(session_factory(engines[0]), identities),
+            replica(session_factory(engines[1]), list(reversed(identities))),
+        )
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert a == b
+    assert len(set(a.values())) == 50
