@@ -12,6 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import fontManager
 from matplotlib.ft2font import FT2Font
+from matplotlib.ticker import MaxNLocator
 
 from handlers.slack.catalog import Catalog
 from handlers.slack.digest_blocks import group_name
@@ -102,17 +103,25 @@ def digest_chart_png(
         funnel, sources = figure.subplots(1, 2, width_ratios=(2, 3))
 
         steps = [
-            (catalog.t("chart.created"), cur.created),
-            (catalog.t("chart.claimed"), cur.claimed),
-            (catalog.t("chart.sql"), cur.outcomes.sql),
-        ]
-        names = [label(name) for name, _ in steps][::-1]
-        values = [value for _, value in steps][::-1]
-        bars = funnel.barh(names, values, color=[_GREEN, _BLUE, _BLUE])
-        funnel.bar_label(bars, labels=[str(v) for v in values], padding=4, fontsize=12)
+            (catalog.t("chart.created"), cur.created, str(cur.created)),
+            (
+                catalog.t("chart.claimed"),
+                cur.claimed,
+                f"{cur.claimed} ({cur.claim_rate.display()})",
+            ),
+            (
+                catalog.t("chart.sql"),
+                cur.outcomes.sql,
+                f"{cur.outcomes.sql} ({cur.conversion.display()})",
+            ),
+        ][::-1]
+        values = [value for _, value, _ in steps]
+        bars = funnel.barh([label(n) for n, _, _ in steps], values, color=[_GREEN, _BLUE, _BLUE])
+        funnel.bar_label(bars, labels=[text for _, _, text in steps], padding=4, fontsize=12)
+        funnel.xaxis.set_major_locator(MaxNLocator(integer=True))
         funnel.set_title(label(catalog.t("chart.funnel")), fontsize=13)
         funnel.set_xlabel(label(catalog.t("chart.count_axis")))
-        funnel.set_xlim(0, max(*values, 1) * 1.25)
+        funnel.set_xlim(0, max(*values, 1) * 1.4)
         funnel.spines[["top", "right"]].set_visible(False)
 
         rows = [row for row in cur.by_source if row.mqls > 0]

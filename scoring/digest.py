@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -342,7 +342,10 @@ def weekly_period(now: datetime, *, weekday: int, at: time, tz: ZoneInfo) -> Per
     day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
     if _at(day, at, tz) > local:
         day -= timedelta(days=7)
-    return Period(_at(day - timedelta(days=7), at, tz), _at(day, at, tz))
+    # In UTC: Python subtracts datetimes sharing a tzinfo by wall clock, hiding the DST hour.
+    return Period(
+        _at(day - timedelta(days=7), at, tz).astimezone(UTC), _at(day, at, tz).astimezone(UTC)
+    )
 
 
 def previous_periods(period: Period, count: int, tz: ZoneInfo) -> tuple[Period, ...]:
@@ -352,7 +355,12 @@ def previous_periods(period: Period, count: int, tz: ZoneInfo) -> tuple[Period, 
     result = []
     for index in range(1, count + 1):
         begin = start - length * index
-        result.append(Period(begin.replace(tzinfo=tz), (begin + length).replace(tzinfo=tz)))
+        result.append(
+            Period(
+                begin.replace(tzinfo=tz).astimezone(UTC),
+                (begin + length).replace(tzinfo=tz).astimezone(UTC),
+            )
+        )
     return tuple(result)
 
 
