@@ -216,8 +216,8 @@ async def _median(
     pair = (
         await session.exec(select(value).where(where).order_by(value).limit(2).offset(low))
     ).all()
-    first = float(pair[0][0])
-    second = float(pair[1][0]) if len(pair) > 1 and position != low else first
+    first = float(pair[0])
+    second = float(pair[1]) if len(pair) > 1 and position != low else first
     return (first + second) / 2
 
 
