@@ -13,7 +13,7 @@ Semantics (all times are the events' own `occurred_at`, never the arrival time):
 Limits (each keeps the state small and bounded):
 - An event older than `retention` before the lead's latest activity is ignored on arrival; so
   arrival order changes nothing only for events that lie within `retention` of one another.
-- Duplicates are recognised by key while the state remembers it (MAX_KEYS keys within retention);
+- Duplicates are recognised by key while the state remembers it (the newest MAX_KEYS keys);
   beyond that the database's unique event id is the guard.
 - Triggers see only events within the longest trigger window before the latest activity (and at
   most MAX_CANDIDATES of them); a trigger fires once per completion, not again while the same
@@ -27,15 +27,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from math import floor as _floor
+from typing import Any, NamedTuple
 
 from scoring import segments as seg_ops
-from scoring import triggers as trig
 from scoring.instants import to_us
+from scoring.keymemory import MAX_KEYS, remember
 from scoring.qualification import Qualification
 from scoring.rules import ScoringRules
-from scoring.segments import Segment
-from scoring.state import MAX_KEYS, RECENT_KEYS, LeadScoreState
+from scoring.segments import FOLD_EVERY, Segment
+from scoring.state import LeadScoreState
+from scoring.triggers import Candidate, add_candidate, forget_before, match_steps
 
 __all__ = [
     "Applied",
@@ -69,8 +71,13 @@ class ScoredEvent:
         if not self.type:
             raise ValueError(f"scored event {self.key!r}: type must not be empty")
         at = self.occurred_at
-        if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        offset = at.utcoffset() if isinstance(at, datetime) else None
+        if offset is None:
             raise ValueError(f"scored event {self.key!r}: occurred_at must be a tz-aware datetime")
+        if offset.microseconds:
+            raise ValueError(
+                f"scored event {self.key!r}: occurred_at's UTC offset has a fraction of a second"
+            )
         if self.score is not None and self.score_delta is not None:
             raise ValueError(f"scored event {self.key!r}: give score or score_delta, not both")
         for name in ("score", "score_delta"):
@@ -83,9 +90,8 @@ class ScoredEvent:
                 raise ValueError(f"scored event {self.key!r}: {name} must be a finite number")
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """The outcome of applying one event.
+class Applied(NamedTuple):
+    """The outcome of applying one event (a NamedTuple: one is built per event, cheaply).
 
     - `points`: the change this event made to the raw score, both taken at the later of the
       event's time and the lead's previous latest activity (so 0 for a superseded event, and the
@@ -126,16 +132,8 @@ def _with_half_life(state: LeadScoreState, half_life_us: int | None) -> LeadScor
     """The state with its values recomputed for another decay half-life (rules changed)."""
     if state.half_life_us == half_life_us:
         return state
-    return LeadScoreState(
-        tuple(seg_ops.recompute(s, half_life_us) for s in state.segments),
-        state.candidates,
-        state.latest_us,
-        state.floor_us,
-        half_life_us,
-        state.keys,
-        state.recent_keys,
-        state.recent_keys_at,
-    )
+    segments = tuple(seg_ops.recompute(s, half_life_us) for s in state.segments)
+    return state._replace(segments=segments, half_life_us=half_life_us)
 
 
 def score_at(state: LeadScoreState, rules: ScoringRules, now: datetime) -> float:
@@ -158,15 +156,10 @@ def reset_score(state: LeadScoreState, at: datetime) -> LeadScoreState:
     kept = tuple(
         seg_ops.cut_before(s, floor, state.half_life_us) for s in state.segments if s.end >= floor
     )
-    return LeadScoreState(
-        kept,
-        tuple(c for c in state.candidates if c.at >= floor),
-        state.latest_us,
-        floor,
-        state.half_life_us,
-        state.keys,
-        state.recent_keys,
-        state.recent_keys_at,
+    return state._replace(
+        segments=kept,
+        triggers=forget_before(state.triggers, floor),
+        floor_us=floor,
     )
 
 
@@ -223,29 +216,15 @@ def _prune_segments(
     if drop:
         segments = segments[drop:]
     last = segments[-1]
-    items = last.items
-    if len(items) >= 2 and items[1][0] < horizon:
+    if last.size and not last.size % FOLD_EVERY:
         segments = (*segments[:-1], seg_ops.fold(last, horizon, half))
     return segments
 
 
-def _remember(
-    state: LeadScoreState, key: str, at: int, horizon: int
-) -> tuple[Mapping[str, int], tuple[str, ...], tuple[int, ...]]:
-    """The key memory with one more key; merged into the mapping every RECENT_KEYS keys."""
-    recent = (*state.recent_keys, key)
-    recent_at = (*state.recent_keys_at, at)
-    if len(recent) < RECENT_KEYS:
-        return state.keys, recent, recent_at
-    merged = {k: t for k, t in state.keys.items() if t >= horizon}
-    merged.update(zip(recent, recent_at, strict=True))
-    if len(merged) > MAX_KEYS:
-        newest = sorted(merged.items(), key=lambda kv: kv[1])[-MAX_KEYS:]
-        merged = dict(newest)
-    return merged, (), ()
+_new = tuple.__new__
 
 
-def _unchanged(state: LeadScoreState, rules: ScoringRules, at: int, *, duplicate: bool) -> Applied:
+def _ignored(state: LeadScoreState, rules: ScoringRules, at: int, *, duplicate: bool) -> Applied:
     latest = state.latest_us
     ref = at if latest is None or at > latest else latest
     score = max(0.0, _raw_at(state.segments, rules, ref))
@@ -257,72 +236,99 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
 
     Applying the same set of events in any arrival order gives the same score (within float
     tolerance, and within the limits in the module docstring); an event whose key the state
-    still remembers changes nothing.
+    still remembers changes nothing. This is the hot path: the common case (an event at or
+    after the latest activity) is written out inline.
     """
-    at = to_us(event.occurred_at)
+    occurred = event.occurred_at
+    # Exact: ScoredEvent guarantees a whole-second UTC offset (see instants.to_us for the rest).
+    at = _floor(occurred.timestamp()) * 1_000_000 + occurred.microsecond
     key = event.key
-    if key in state.keys or key in state.recent_keys:
-        return _unchanged(state, rules, at, duplicate=True)
-    latest = state.latest_us
-    retention = rules.retention_us
-    if latest is not None and at < latest - retention:
-        return _unchanged(state, rules, at, duplicate=False)
-    floor = state.floor_us
-    if floor is not None and at < floor:
-        return _unchanged(state, rules, at, duplicate=False)
+    segments, latest, keys, key_count, trigger_memory, floor, state_half = state
+    points_by_type, reset, half, retention, steps_by_type, max_window, threshold = rules.hot
+    seq = keys.get(key)
+    if seq is not None and key_count - MAX_KEYS <= seq < key_count:
+        return _ignored(state, rules, at, duplicate=True)
+    if (latest is not None and at < latest - retention) or (floor is not None and at < floor):
+        return _ignored(state, rules, at, duplicate=False)
 
-    half = rules.half_life_us
-    if state.half_life_us != half:
-        state = _with_half_life(state, half)
-    reset = rules.reset_us
-    ref = at if latest is None or at > latest else latest
-    before_raw = _raw_at(state.segments, rules, ref)
-
+    if state_half != half and segments:
+        segments = _with_half_life(state, half).segments
     score = event.score
     if score is not None:
-        absolute, figure = True, float(score)
-    elif event.score_delta is not None:
-        absolute, figure = False, float(event.score_delta)
+        absolute = True
+        figure = float(score)
     else:
-        absolute, figure = False, rules.points_by_type.get(event.type, 0.0)
+        absolute = False
+        delta = event.score_delta
+        figure = points_by_type.get(event.type, 0.0) if delta is None else float(delta)
+
+    if segments and (latest is None or at >= latest) and at > segments[-1].end:
+        # In order: the event extends the last segment or, after a quiet gap, starts one.
+        ref = at
+        last = segments[-1]
+        gap = at - last.end
+        if reset is not None and gap >= reset:
+            before_raw = 0.0
+            segments = segments + (seg_ops.single(at, key, absolute, figure),)  # noqa: RUF005
+        else:
+            before_raw = last.value if half is None else last.value * 2.0 ** (-gap / half)
+            if absolute:
+                grown = Segment(last.start, at, figure, at, key, figure, None, 0)
+            elif figure:
+                grown = Segment(
+                    last.start,
+                    at,
+                    before_raw + figure,
+                    last.shield_at,
+                    last.shield_key,
+                    last.abs_score,
+                    (at, figure, last.items),
+                    last.size + 1,
+                )
+            else:
+                grown = Segment(last.start, at, before_raw, *last[3:])
+            segments = segments[:-1] + (grown,)  # noqa: RUF005
+        after_raw = segments[-1].value
+    else:
+        ref = at if latest is None or at > latest else latest
+        before_raw = _raw_at(segments, rules, ref)
+        segments = _place(segments, at, key, absolute, figure, reset, half)
+        after_raw = _raw_at(segments, rules, ref)
 
     horizon = ref - retention
-    segments = _place(state.segments, at, key, absolute, figure, reset, half)
-    segments = _prune_segments(segments, horizon, reset, half)
-    keys, recent_keys, recent_at = _remember(state, key, at, horizon)
+    size = segments[-1].size
+    if (size and not size % FOLD_EVERY) or (
+        len(segments) > 1 and segments[0].end < horizon - (reset or 0)
+    ):
+        segments = _prune_segments(segments, horizon, reset, half)
 
-    candidates = state.candidates
-    trigger_hit: tuple[str, tuple[trig.Candidate, ...]] | None = None
-    if rules.steps_by_type:
-        oldest = ref - rules.max_window_us
-        if candidates and candidates[0].at < oldest:
-            candidates = trig.prune(candidates, oldest)
-        if at >= oldest and event.type in rules.steps_by_type:
-            steps = trig.match_steps(rules, event.type, event.properties)
+    keys = remember(keys, key_count, key)
+
+    fired: str | None = None
+    chain: tuple[Candidate, ...] = ()
+    event_type = event.type
+    if event_type in steps_by_type:
+        oldest = ref - max_window
+        if at >= oldest:
+            steps = match_steps(rules, event_type, event.properties)
             if steps:
-                before = candidates
-                candidates = trig.prune(
-                    trig.insert(
-                        candidates, trig.Candidate(at, key, event.type, event.label, steps)
-                    ),
-                    oldest,
-                )
-                trigger_hit = trig.fired(rules, before, candidates, [name for name, _ in steps])
+                candidate = Candidate(at, key, event_type, event.label, steps)
+                trigger_memory, hit = add_candidate(rules, trigger_memory, candidate, oldest)
+                if hit is not None:
+                    fired, chain = hit
 
-    new_state = LeadScoreState(segments, candidates, ref, floor, half, keys, recent_keys, recent_at)
-    after_raw = segments[-1].value if segments[-1].end >= ref else _raw_at(segments, rules, ref)
+    new_state: LeadScoreState = _new(
+        LeadScoreState, (segments, ref, keys, key_count + 1, trigger_memory, floor, half)
+    )
     score_before = before_raw if before_raw > 0.0 else 0.0
     score_after = after_raw if after_raw > 0.0 else 0.0
-
     qualification: Qualification | None = None
-    threshold = rules.threshold
-    if trigger_hit is not None:
-        name, chain = trigger_hit
+    if fired is not None:
         qualification = Qualification(
             "trigger",
             score_after,
             threshold,
-            name,
+            fired,
             tuple(c.key for c in chain),
             tuple(c.type for c in chain),
             tuple(c.label for c in chain),
@@ -338,6 +344,8 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
             (event.type,),
             (event.label,),
         )
-    return Applied(
-        new_state, after_raw - before_raw, score_before, score_after, qualification, False
+    applied: Applied = _new(
+        Applied,
+        (new_state, after_raw - before_raw, score_before, score_after, qualification, False, False),
     )
+    return applied

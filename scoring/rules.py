@@ -13,6 +13,17 @@ from scoring.instants import span_us
 
 # One compiled step as the engine uses it: (trigger name, step index, ((property, pattern), ...)).
 CompiledStep = tuple[str, int, tuple[tuple[str, re.Pattern[str]], ...]]
+# What the engine reads on every event: points, reset, half-life, retention, steps by type,
+# longest trigger window, threshold.
+HotRules = tuple[
+    Mapping[str, float],
+    int | None,
+    int | None,
+    int,
+    Mapping[str, tuple[CompiledStep, ...]],
+    int,
+    float,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +119,7 @@ class ScoringRules:
     )
     trigger_window_us: dict[str, int] = field(init=False, repr=False, compare=False)
     max_window_us: int = field(init=False, repr=False, compare=False)
+    hot: HotRules = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         points: dict[str, float] = {}
@@ -154,6 +166,20 @@ class ScoringRules:
         setattr_(self, "steps_by_type", MappingProxyType({k: tuple(v) for k, v in by_type.items()}))
         setattr_(self, "trigger_window_us", windows)
         setattr_(self, "max_window_us", max(windows.values(), default=0))
+        # Unpacked once per event by the engine: one attribute read instead of seven.
+        setattr_(
+            self,
+            "hot",
+            (
+                self.points_by_type,
+                self.reset_us,
+                self.half_life_us,
+                self.retention_us,
+                self.steps_by_type,
+                self.max_window_us,
+                self.threshold,
+            ),
+        )
 
     def rule_named(self, name: str) -> TriggerRule | None:
         """The trigger rule with this name, if any."""

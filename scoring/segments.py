@@ -8,16 +8,21 @@ Within a segment the score is built from an optional absolute score (the "shield
 absolute score by (time, key); everything before it no longer counts) plus the points of the
 events at or after it. Points stay as individual (time, points) items because a late absolute
 score can land anywhere and must keep exactly the points after it; items older than the
-retention horizon are folded into one, since nothing can land before them any more.
+retention horizon are folded into one now and then, since nothing can land between them.
 All values are raw (unclamped) so that the order of arrival never matters.
+
+Items form a persistent linked list, newest first: appending an in-order event is O(1) and
+shares the rest, where copying a tuple would touch every item on every event.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
-from typing import NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple, Union
 
-Item = tuple[int, float]  # (occurred µs, points)
+# (occurred µs, points, older items) — None is the empty list.
+Chain = Union[tuple[int, float, "Chain"], None]  # noqa: UP007 (a recursive alias needs Union)
+FOLD_EVERY = 64  # try folding old items whenever a segment's item count reaches a multiple
 
 
 class Segment(NamedTuple):
@@ -29,7 +34,8 @@ class Segment(NamedTuple):
     shield_at: int | None  # time of the governing absolute score, if any
     shield_key: str  # its event key: the tie-break between absolute scores at one instant
     abs_score: float  # the governing absolute score (0.0 without one)
-    items: tuple[Item, ...]  # points at or after the shield, by time; zero points left out
+    items: Chain  # points at or after the shield, newest first; zero points left out
+    size: int  # number of items
 
 
 def decay(delta_us: int, half_life_us: int | None) -> float:
@@ -40,11 +46,27 @@ def decay(delta_us: int, half_life_us: int | None) -> float:
     return factor
 
 
+def newest_first(items: Chain) -> Iterator[tuple[int, float]]:
+    """The items as (time, points), newest first."""
+    while items is not None:
+        at, points, items = items
+        yield at, points
+
+
+def chain_of(oldest_first: list[tuple[int, float]], tail: Chain = None) -> Chain:
+    """A chain holding these items (given oldest first) on top of `tail`."""
+    for at, points in oldest_first:
+        tail = (at, points, tail)
+    return tail
+
+
 def single(at: int, key: str, absolute: bool, figure: float) -> Segment:
     """The segment of one event: an absolute score, or points (zero points keep no item)."""
     if absolute:
-        return Segment(at, at, figure, at, key, figure, ())
-    return Segment(at, at, figure, None, "", 0.0, ((at, figure),) if figure else ())
+        return Segment(at, at, figure, at, key, figure, None, 0)
+    if figure:
+        return Segment(at, at, figure, None, "", 0.0, (at, figure, None), 1)
+    return Segment(at, at, 0.0, None, "", 0.0, None, 0)
 
 
 def recompute(seg: Segment, half_life_us: int | None) -> Segment:
@@ -53,19 +75,24 @@ def recompute(seg: Segment, half_life_us: int | None) -> Segment:
     value = 0.0
     if seg.shield_at is not None:
         value = seg.abs_score * decay(end - seg.shield_at, half_life_us)
-    for at, points in seg.items:
+    for at, points in newest_first(seg.items):
         value += points * decay(end - at, half_life_us)
-    return seg._replace(value=value)
+    return Segment(
+        seg.start, end, value, seg.shield_at, seg.shield_key, seg.abs_score, seg.items, seg.size
+    )
 
 
 def compose(first: Segment, second: Segment, half_life_us: int | None) -> Segment:
     """One segment from two, `first` entirely before `second` in time."""
     if second.shield_at is not None:
         # An absolute score in the later part hides everything before it.
-        return second._replace(start=first.start)
+        return Segment(first.start, *second[1:])
     carried = first.value
     if half_life_us is not None:
         carried *= decay(second.end - first.end, half_life_us)
+    items = first.items
+    if second.items is not None:
+        items = chain_of(list(newest_first(second.items))[::-1], items)
     return Segment(
         first.start,
         second.end,
@@ -73,7 +100,8 @@ def compose(first: Segment, second: Segment, half_life_us: int | None) -> Segmen
         first.shield_at,
         first.shield_key,
         first.abs_score,
-        first.items + second.items if second.items else first.items,
+        items,
+        first.size + second.size,
     )
 
 
@@ -85,28 +113,39 @@ def insert_inside(
     if absolute:
         if shield_at is not None and (at, key) < (shield_at, seg.shield_key):
             return seg  # superseded by a later absolute score
-        kept = seg.items[bisect_left(seg.items, (at,)) :]
-        return recompute(
-            seg._replace(shield_at=at, shield_key=key, abs_score=figure, items=kept), half_life_us
-        )
+        kept = [item for item in newest_first(seg.items) if item[0] >= at]
+        kept.reverse()
+        rebuilt = Segment(seg.start, seg.end, 0.0, at, key, figure, chain_of(kept), len(kept))
+        return recompute(rebuilt, half_life_us)
     if (shield_at is not None and at < shield_at) or not figure:
         return seg  # before the absolute score that replaced it, or worth nothing
-    items = list(seg.items)
-    insort(items, (at, figure))
-    return seg._replace(
-        value=seg.value + figure * decay(seg.end - at, half_life_us), items=tuple(items)
+    newer: list[tuple[int, float]] = []
+    rest = seg.items
+    while rest is not None and rest[0] > at:
+        newer.append((rest[0], rest[1]))
+        rest = rest[2]
+    newer.reverse()
+    items = chain_of(newer, (at, figure, rest))
+    value = seg.value + figure * decay(seg.end - at, half_life_us)
+    return Segment(
+        seg.start, seg.end, value, shield_at, seg.shield_key, seg.abs_score, items, seg.size + 1
     )
 
 
 def fold(seg: Segment, horizon_us: int, half_life_us: int | None) -> Segment:
     """Fold the items older than the horizon into one: no late event can land between them."""
-    items = seg.items
-    cut = bisect_left(items, (horizon_us,))
-    if cut < 2:
-        return seg
-    last_at = items[cut - 1][0]
-    folded = sum(points * decay(last_at - at, half_life_us) for at, points in items[:cut])
-    return seg._replace(items=((last_at, folded), *items[cut:]))
+    newer: list[tuple[int, float]] = []
+    rest = seg.items
+    while rest is not None and rest[0] >= horizon_us:
+        newer.append((rest[0], rest[1]))
+        rest = rest[2]
+    if rest is None or rest[2] is None:
+        return seg  # fewer than two old items: nothing to fold
+    last_at = rest[0]
+    folded = sum(points * decay(last_at - at, half_life_us) for at, points in newest_first(rest))
+    newer.reverse()
+    items = chain_of(newer, (last_at, folded, None))
+    return Segment(*seg[:6], items, len(newer) + 1)
 
 
 def cut_before(seg: Segment, at: int, half_life_us: int | None) -> Segment:
@@ -118,9 +157,9 @@ def cut_before(seg: Segment, at: int, half_life_us: int | None) -> Segment:
     if seg.start >= at:
         return seg
     if seg.shield_at is not None and seg.shield_at >= at:
-        return seg._replace(start=at)
-    kept = seg.items[bisect_left(seg.items, (at,)) :]
+        return Segment(at, *seg[1:])
+    kept = [item for item in newest_first(seg.items) if item[0] >= at]
+    kept.reverse()
     return recompute(
-        Segment(at, seg.end, 0.0, at, "", 0.0, kept),
-        half_life_us,
+        Segment(at, seg.end, 0.0, at, "", 0.0, chain_of(kept), len(kept)), half_life_us
     )

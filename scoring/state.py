@@ -4,41 +4,44 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from itertools import pairwise
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from scoring.instants import from_us
-from scoring.segments import Segment
-from scoring.triggers import Candidate
+from scoring.keymemory import from_list, knows, listed
+from scoring.segments import Segment, chain_of, newest_first
+from scoring.triggers import EMPTY, Candidate, TriggerMemory, memory_of
+from scoring.triggers import newest_first as candidates_newest_first
 
 FORMAT_VERSION = 1
-MAX_KEYS = (
-    256  # event keys remembered for idempotency (the database's unique key is the real guard)
-)
-RECENT_KEYS = 32  # keys kept in a small tuple before they are merged into the mapping
+NO_KEYS: Mapping[str, int] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class LeadScoreState:
+class LeadScoreState(NamedTuple):
     """What the engine needs to score the next event of one lead, and nothing more.
 
+    Immutable; a NamedTuple rather than a frozen dataclass because one is built per applied
+    event and a frozen dataclass costs several times more to build (see bench/bench_scoring.py).
+
     - `segments`: the recent activity segments, oldest first (bounded by retention and reset).
-    - `candidates`: recent events matching trigger steps (bounded by the trigger windows).
-    - `latest_us`: the latest activity seen (µs); `floor_us`: events before it no longer count.
+    - `latest_us`: the latest activity seen, µs since the epoch.
+    - `keys` + `key_count`: event keys remembered for idempotency, the newest MAX_KEYS
+      arrivals (see scoring.keymemory for how states share the dict and stay values).
+    - `triggers`: recent events matching trigger steps (bounded by the trigger windows) and
+      the latest completion of each trigger.
+    - `floor_us`: events before it no longer count (set by reset_score).
     - `half_life_us`: the decay half-life the segment values were computed with.
-    - `keys` + `recent_keys`: event keys remembered for idempotency (at most MAX_KEYS, within
-      retention). Never mutated: each applied event builds a new state sharing what is unchanged.
     """
 
     segments: tuple[Segment, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
     latest_us: int | None = None
+    keys: Mapping[str, int] = NO_KEYS
+    key_count: int = 0
+    triggers: TriggerMemory = EMPTY
     floor_us: int | None = None
     half_life_us: int | None = None
-    keys: Mapping[str, int] = field(default_factory=dict)
-    recent_keys: tuple[str, ...] = ()
-    recent_keys_at: tuple[int, ...] = ()
 
     @classmethod
     def empty(cls) -> LeadScoreState:
@@ -62,13 +65,11 @@ class LeadScoreState:
 
     def knows_key(self, key: str) -> bool:
         """Whether an event with this key was already applied (and is still remembered)."""
-        return key in self.keys or key in self.recent_keys
+        return knows(self.keys, self.key_count, key)
 
-    def all_keys(self) -> dict[str, int]:
-        """Every remembered key with its event time (µs)."""
-        merged = dict(self.keys)
-        merged.update(zip(self.recent_keys, self.recent_keys_at, strict=True))
-        return merged
+    def all_keys(self) -> list[str]:
+        """Every remembered key, oldest arrival first."""
+        return listed(self.keys, self.key_count)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; times are integer microseconds since the Unix epoch (exact)."""
@@ -85,13 +86,15 @@ class LeadScoreState:
                     s.shield_at,
                     s.shield_key,
                     s.abs_score,
-                    [list(i) for i in s.items],
+                    [[at, points] for at, points in newest_first(s.items)][::-1],
                 ]
                 for s in self.segments
             ],
             "candidates": [
-                [c.at, c.key, c.type, c.label, [list(r) for r in c.steps]] for c in self.candidates
+                [c.at, c.key, c.type, c.label, [list(r) for r in c.steps]]
+                for c in reversed(list(candidates_newest_first(self.triggers.chain)))
             ],
+            "completed": dict(self.triggers.completed),
             "keys": self.all_keys(),
         }
 
@@ -107,17 +110,31 @@ class LeadScoreState:
                 raise ValueError(f"lead score state: {name!r} is missing")
         try:
             segments = tuple(_segment(raw) for raw in _list(data["segments"], "segments"))
-            candidates = tuple(_candidate(raw) for raw in _list(data["candidates"], "candidates"))
+            candidates = [_candidate(raw) for raw in _list(data["candidates"], "candidates")]
+            if any((a.at, a.key) > (b.at, b.key) for a, b in pairwise(candidates)):
+                raise ValueError("candidates must be in time order")
+            completed = data.get("completed", {})
+            if not isinstance(completed, dict):
+                raise ValueError("'completed' must be an object")
+            triggers = memory_of(
+                candidates,
+                {
+                    _str(k, "a trigger name"): _int(v, f"completed[{k!r}]")
+                    for k, v in completed.items()
+                },
+            )
             keys = data["keys"]
-            if not isinstance(keys, dict):
-                raise ValueError("'keys' must be an object")
+            if not isinstance(keys, list):
+                raise ValueError("'keys' must be a list")
+            memory, count = from_list([_key(k) for k in keys])
             return cls(
                 segments=segments,
-                candidates=candidates,
+                triggers=triggers,
                 latest_us=_opt_int(data.get("latest"), "latest"),
                 floor_us=_opt_int(data.get("floor"), "floor"),
                 half_life_us=_opt_int(data.get("half_life"), "half_life"),
-                keys={str(k): _int(v, f"keys[{k!r}]") for k, v in keys.items()},
+                keys=memory,
+                key_count=count,
             )
         except ValueError as exc:
             raise ValueError(f"lead score state: {exc}") from exc
@@ -155,7 +172,14 @@ def _segment(raw: Any) -> Segment:
     fields = _list(raw, "segment")
     if len(fields) != 7:
         raise ValueError(f"a segment has 7 fields, got {len(fields)}")
-    start, end, value, shield_at, shield_key, abs_score, items = fields
+    start, end, value, shield_at, shield_key, abs_score, raw_items = fields
+    items = [
+        (_int(item[0], "item time"), _float(item[1], "item points"))
+        for item in _list(raw_items, "segment items")
+        if len(_list(item, "item")) == 2 or _bad("an item is [time, points]")
+    ]
+    if any(a[0] > b[0] for a, b in pairwise(items)):
+        raise ValueError("segment items must be in time order")
     return Segment(
         _int(start, "segment start"),
         _int(end, "segment end"),
@@ -163,11 +187,8 @@ def _segment(raw: Any) -> Segment:
         _opt_int(shield_at, "segment shield time"),
         _str(shield_key, "segment shield key"),
         _float(abs_score, "segment absolute score"),
-        tuple(
-            (_int(item[0], "item time"), _float(item[1], "item points"))
-            for item in _list(items, "segment items")
-            if len(_list(item, "item")) == 2 or _bad("an item is [time, points]")
-        ),
+        chain_of(items),
+        len(items),
     )
 
 
@@ -187,6 +208,13 @@ def _candidate(raw: Any) -> Candidate:
             if len(_list(ref, "step")) == 2 or _bad("a step is [trigger, index]")
         ),
     )
+
+
+def _key(value: Any) -> str:
+    key = _str(value, "a key")
+    if not key:
+        raise ValueError(f"bad event key {key!r}")
+    return key
 
 
 def _bad(message: str) -> bool:

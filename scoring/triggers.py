@@ -1,14 +1,19 @@
-"""Behaviour triggers: which steps an event matches, and whether a trigger's sequence is complete.
+"""Behaviour triggers: which steps an event matches, and whether it completes a trigger's sequence.
 
-The engine keeps only trigger candidates (events that match at least one step of some trigger)
-from the longest trigger window before the lead's latest activity, and at most
-MAX_CANDIDATES of them; a candidate stores the steps it matched, not its properties.
+The state keeps trigger candidates (events that match at least one step of some trigger) as a
+linked list, newest first, so an in-order event is added in O(1). Candidates older than the
+longest trigger window before the lead's latest activity are skipped by every walk and cut off
+now and then; at most MAX_CANDIDATES are kept. A candidate stores the steps it matched, not its
+properties. For each trigger the memory also holds the latest start of any complete sequence
+seen: while that sequence is still within the window, the trigger is "already complete" and a
+new completion does not fire again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple, Union
 
 from scoring.rules import ScoringRules
 
@@ -27,97 +32,166 @@ class Candidate(NamedTuple):
     steps: tuple[StepRef, ...]
 
 
+# (candidate, older candidates) — None is the empty list.
+CandidateChain = Union[tuple[Candidate, "CandidateChain"], None]  # noqa: UP007 (recursive alias)
+NO_COMPLETIONS: Mapping[str, int] = MappingProxyType({})
+
+
+class TriggerMemory(NamedTuple):
+    """The trigger part of a lead's state."""
+
+    chain: CandidateChain = None  # newest first
+    size: int = 0  # candidates in the chain, skipped ones included
+    completed: Mapping[str, int] = NO_COMPLETIONS  # trigger -> latest start of a complete sequence
+
+
+EMPTY = TriggerMemory()
+
+
+def newest_first(chain: CandidateChain) -> Iterator[Candidate]:
+    """The candidates, newest first."""
+    while chain is not None:
+        candidate, chain = chain
+        yield candidate
+
+
+def memory_of(oldest_first: list[Candidate], completed: Mapping[str, int]) -> TriggerMemory:
+    """A memory holding these candidates (given in time order)."""
+    chain: CandidateChain = None
+    for candidate in oldest_first:
+        chain = (candidate, chain)
+    return TriggerMemory(chain, len(oldest_first), completed)
+
+
 def match_steps(
     rules: ScoringRules, event_type: str, properties: Mapping[str, Any]
 ) -> tuple[StepRef, ...]:
     """The (trigger, step) pairs this event satisfies: its type, and every property pattern."""
-    compiled = rules.steps_by_type.get(event_type)
-    if not compiled:
-        return ()
-    matched: list[StepRef] = []
-    for name, index, patterns in compiled:
+    matched: tuple[StepRef, ...] = ()
+    for name, index, patterns in rules.steps_by_type.get(event_type, ()):
         for prop, pattern in patterns:
             value = properties.get(prop)
-            if value is None:
-                break
-            if pattern.search(value if isinstance(value, str) else str(value)) is None:
+            if (
+                value is None
+                or pattern.search(value if isinstance(value, str) else str(value)) is None
+            ):
                 break
         else:
-            matched.append((name, index))
-    return tuple(matched)
+            matched += ((name, index),)
+    return matched
 
 
-def find_sequence(
-    candidates: Sequence[Candidate], name: str, steps: int, window_us: int
+def _chain_through(
+    newer: list[Candidate],
+    pivot: Candidate,
+    older: CandidateChain,
+    name: str,
+    step: int,
+    steps: int,
+    window_us: int,
+    oldest_us: int,
 ) -> tuple[Candidate, ...] | None:
-    """The earliest complete sequence of trigger `name` among time-ordered candidates, if any.
+    """A complete sequence of trigger `name` in which `pivot` is step `step`, if any.
 
-    For a given first step, taking the earliest later event for each next step is optimal
-    (it leaves the most room for the rest), so trying each first step in turn is exact.
+    `newer` are the later candidates in time order, `older` the earlier ones newest first.
+    The steps after the pivot take the earliest possible later events (that minimises the end)
+    and the steps before it the latest possible earlier ones (that maximises the start); each
+    side's choice is independent of the other, so a sequence is found whenever one exists.
     """
-    first_ref = (name, 0)
-    count = len(candidates)
-    for start_index, first in enumerate(candidates):
-        if first_ref not in first.steps:
-            continue
-        limit = first.at + window_us
-        chain = [first]
-        index = start_index + 1
-        for step in range(1, steps):
-            ref = (name, step)
-            previous_at = chain[-1].at
-            while index < count:
-                candidate = candidates[index]
-                index += 1
-                if candidate.at > limit:
-                    index = count
-                    break
-                if candidate.at > previous_at and ref in candidate.steps:
-                    chain.append(candidate)
-                    break
-            else:
+    later: list[Candidate] = []
+    at = pivot.at
+    index = 0
+    for wanted in range(step + 1, steps):
+        ref = (name, wanted)
+        while index < len(newer):
+            candidate = newer[index]
+            index += 1
+            if candidate.at > at and ref in candidate.steps:
+                later.append(candidate)
+                at = candidate.at
                 break
-            if len(chain) != step + 1:
+        else:
+            return None
+    end = at
+    earlier: list[Candidate] = []
+    at = pivot.at
+    for wanted in range(step - 1, -1, -1):
+        ref = (name, wanted)
+        while older is not None:
+            candidate, older = older
+            if candidate.at < oldest_us:
+                return None
+            if candidate.at < at and ref in candidate.steps:
+                earlier.append(candidate)
+                at = candidate.at
                 break
-        if len(chain) == steps:
-            return tuple(chain)
-    return None
+        else:
+            return None
+    if end - at > window_us:
+        return None
+    earlier.reverse()
+    return (*earlier, pivot, *later)
 
 
-def prune(candidates: tuple[Candidate, ...], oldest_us: int) -> tuple[Candidate, ...]:
-    """Drop candidates older than `oldest_us` and keep at most MAX_CANDIDATES (the newest)."""
-    drop = 0
-    for candidate in candidates:
-        if candidate.at >= oldest_us:
-            break
-        drop += 1
-    drop = max(drop, len(candidates) - MAX_CANDIDATES)
-    return candidates[drop:] if drop else candidates
+def add_candidate(
+    rules: ScoringRules, memory: TriggerMemory, candidate: Candidate, oldest_us: int
+) -> tuple[TriggerMemory, tuple[str, tuple[Candidate, ...]] | None]:
+    """The memory with the candidate added, and the first trigger (in rule order) it fires.
 
+    A trigger fires when a complete sequence through the candidate exists and no complete
+    sequence of that trigger was still within the window before it (no repeat per completion).
+    """
+    at, key = candidate.at, candidate.key
+    newer: list[Candidate] = []  # newest first while collecting
+    rest = memory.chain
+    while rest is not None and (rest[0].at, rest[0].key) > (at, key):
+        newer.append(rest[0])
+        rest = rest[1]
+    older = rest
+    chain: CandidateChain = (candidate, older)
+    for later in reversed(newer):
+        chain = (later, chain)
+    newer.reverse()
 
-def insert(candidates: tuple[Candidate, ...], candidate: Candidate) -> tuple[Candidate, ...]:
-    """The candidates with one more, kept in (time, key) order."""
-    position = len(candidates)
-    while position and (candidates[position - 1].at, candidates[position - 1].key) > (
-        candidate.at,
-        candidate.key,
-    ):
-        position -= 1
-    return (*candidates[:position], candidate, *candidates[position:])
-
-
-def fired(
-    rules: ScoringRules,
-    before: tuple[Candidate, ...],
-    after: tuple[Candidate, ...],
-    names: Sequence[str],
-) -> tuple[str, tuple[Candidate, ...]] | None:
-    """The first trigger (in rule order) complete in `after` but not in `before`, with its events."""
+    completed = memory.completed
+    hit: tuple[str, tuple[Candidate, ...]] | None = None
     for rule in rules.triggers:
-        if rule.name not in names:
+        name = rule.name
+        best: tuple[Candidate, ...] | None = None
+        for trigger_name, step in candidate.steps:
+            if trigger_name != name:
+                continue
+            found = _chain_through(
+                newer,
+                candidate,
+                older,
+                name,
+                step,
+                len(rule.steps),
+                rules.trigger_window_us[name],
+                oldest_us,
+            )
+            if found is not None and (best is None or found[0].at > best[0].at):
+                best = found
+        if best is None:
             continue
-        window = rules.trigger_window_us[rule.name]
-        chain = find_sequence(after, rule.name, len(rule.steps), window)
-        if chain is not None and find_sequence(before, rule.name, len(rule.steps), window) is None:
-            return rule.name, chain
-    return None
+        previous = completed.get(name)
+        if hit is None and (previous is None or previous < oldest_us):
+            hit = (name, best)
+        if previous is None or best[0].at > previous:
+            completed = {**completed, name: best[0].at}
+
+    size = memory.size + 1
+    if size > 2 * MAX_CANDIDATES:
+        kept = [c for c in newest_first(chain) if c.at >= oldest_us][:MAX_CANDIDATES]
+        kept.reverse()
+        return memory_of(kept, completed), hit
+    return TriggerMemory(chain, size, completed), hit
+
+
+def forget_before(memory: TriggerMemory, floor_us: int) -> TriggerMemory:
+    """The memory without candidates or completions before `floor_us` (a score reset)."""
+    kept = [c for c in newest_first(memory.chain) if c.at >= floor_us]
+    kept.reverse()
+    completed = {name: start for name, start in memory.completed.items() if start >= floor_us}
+    return memory_of(kept, completed)

@@ -1,0 +1,52 @@
+"""The event keys a lead's state remembers for idempotency: the newest MAX_KEYS, O(1) per event.
+
+Each state holds a dict key -> sequence number plus its own count; a key is known to the state
+when its number is among the state's newest MAX_KEYS (below its count). States of one lineage
+share the dict: the newest state (whose count equals the dict's TIP entry) adds its key in
+place, which no older state can see because the new number is at or above their counts. An
+older state that is applied again (a branch) copies what it sees first. So every state behaves
+as an immutable value, while the common case never copies. A state must not be applied from
+two threads at once (the ingest applies each lead's events in one task).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+MAX_KEYS = 256  # remembered per lead; the database's unique event id is the real guard
+TIP = ""  # not a valid event key (keys are non-empty): holds the count of the newest state
+
+
+def knows(keys: Mapping[str, int], count: int, key: str) -> bool:
+    """Whether a state with this memory and count has seen `key` (among its newest MAX_KEYS)."""
+    seq = keys.get(key)
+    return seq is not None and count - MAX_KEYS <= seq < count
+
+
+def remember(keys: Mapping[str, int], count: int, key: str) -> Mapping[str, int]:
+    """The memory holding `key` as number `count` (the caller's new count is count + 1)."""
+    if isinstance(keys, dict) and keys.get(TIP) == count and len(keys) <= 2 * MAX_KEYS:
+        keys[key] = count
+        keys[TIP] = count + 1
+        return keys
+    # A branch, a fresh state or a full dict: copy what this state sees.
+    oldest = count - MAX_KEYS
+    fresh = {k: seq for k, seq in keys.items() if k != TIP and oldest <= seq < count}
+    fresh[key] = count
+    fresh[TIP] = count + 1
+    return fresh
+
+
+def listed(keys: Mapping[str, int], count: int) -> list[str]:
+    """The keys a state remembers, oldest first."""
+    oldest = count - MAX_KEYS
+    seen = [(seq, k) for k, seq in keys.items() if k != TIP and oldest <= seq < count]
+    return [k for _, k in sorted(seen)]
+
+
+def from_list(keys: list[str]) -> tuple[dict[str, int], int]:
+    """A memory and count holding these keys (oldest first), as read back from JSON."""
+    kept = keys[-MAX_KEYS:]
+    memory = {k: seq for seq, k in enumerate(kept)}
+    memory[TIP] = len(kept)
+    return memory, len(kept)
