@@ -150,7 +150,7 @@ def _headline(report: DigestReport, catalog: Catalog) -> str:
             open=out.open,
         ),
         catalog.t(
-            "digest.conversion",
+            "digest.conversion_small" if cur.conversion.is_small else "digest.conversion",
             rate=cur.conversion.display(),
             sql=out.sql,
             created=cur.created,

@@ -29,6 +29,7 @@ EN: Final[dict[str, str]] = {
         "Disqualified *{disqualified}* · still open *{open}*"
     ),
     "digest.conversion": "MQL → SQL: *{rate}* ({sql}/{created}){trend}",
+    "digest.conversion_small": "MQL → SQL: *{sql}/{created}*{trend}",
     "digest.trend_count": " ({arrow} vs avg {baseline})",
     "digest.trend_points": " ({points} pts vs {baseline})",
     "digest.trend_small": " (before: {baseline})",
@@ -94,6 +95,7 @@ JA: Final[dict[str, str]] = {
         "失格 *{disqualified}* ・ 未処理 *{open}*"
     ),
     "digest.conversion": "MQL → SQL：*{rate}*（{sql}/{created}）{trend}",
+    "digest.conversion_small": "MQL → SQL：*{sql}/{created}*{trend}",
     "digest.trend_count": "（平均比 {arrow}、平均 {baseline}）",
     "digest.trend_points": "（{points}ポイント、以前 {baseline}）",
     "digest.trend_small": "（以前 {baseline}）",
