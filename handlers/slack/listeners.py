@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from handlers.context import Deps
-from handlers.slack import claim, dispositions, manager
+from handlers.slack import claim, commands, dispositions, home, manager
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -13,3 +13,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     claim.register(app, deps)
     dispositions.register(app, deps)
     manager.register(app, deps)
+    commands.register(app, deps)
+    home.register(app, deps)
