@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -23,9 +23,9 @@ from handlers.slack.blocks.replies import (
 )
 from handlers.slack.cards import enqueue_card_update, permalink
 from handlers.slack.catalog import Catalog
+from handlers.slack.changes import Change, publish
 from scoring.clock import business_elapsed
 from scoring.sla import Action, ReminderLevel, SlaSnapshot, Stage, due_levels, next_due_at
-from store import audit
 from store.leads import get_lead
 from store.models import Mql, MqlState, Reminder
 from store.outbox import card_target, enqueue
@@ -46,6 +46,7 @@ async def run_nag(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[str,
     MQL is logged and the rest go on.
     """
     # The card and the outbox rows read the clock: make them see the tick's instant.
+    now = now.astimezone(UTC)
     deps = dataclasses.replace(deps, clock=lambda: now)
     counts: Counter[str] = Counter()
     after: tuple[datetime, int] | None = None
@@ -161,7 +162,7 @@ async def _send(
             return "unclaimed_reminded"
         await _reply(session, mql, key, unclaimed_escalation(managers, elapsed, catalog), now)
         if level.auto_assign:
-            return await _auto_assign(session, deps, mql, level, key, now, catalog)
+            return await _auto_assign(session, deps, mql, level, now, catalog)
         return "unclaimed_escalated"
     owner = mql.owner_id
     if owner is None:
@@ -215,7 +216,6 @@ async def _auto_assign(
     deps: Deps,
     mql: Mql,
     level: ReminderLevel,
-    key: str,
     now: datetime,
     catalog: Catalog,
 ) -> str:
@@ -233,15 +233,14 @@ async def _auto_assign(
     mql.claim_business_seconds = int(
         business_elapsed(config.calendar, mql.created_at, now) // timedelta(seconds=1)
     )
-    await audit.record(
-        session,
-        mql_id=mql.id,
-        actor=SYSTEM,
+    await session.flush()
+    change = Change(
+        mql=mql,
         action="auto_assign",
-        at=now,
-        from_state=MqlState.OPEN,
-        to_state=MqlState.CLAIMED,
-        detail={"owner": user, "level": level.level, "rule": "round_robin"},
+        actor=SYSTEM,
+        from_state=MqlState.OPEN.value,
+        reply=auto_assign_notice(user, catalog),
+        detail={"level": level.level, "rule": "round_robin"},
     )
-    await _reply(session, mql, f"{key}:assigned", auto_assign_notice(user, catalog), now)
+    await publish(session, deps, change, now=now)
     return "auto_assigned"

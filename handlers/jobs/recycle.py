@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -13,14 +13,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.slack.blocks.replies import recycle_return_reply
-from handlers.slack.cards import enqueue_card_update
 from handlers.slack.catalog import Catalog
+from handlers.slack.changes import Change, publish
 from scoring.engine import reset_score, score_at
 from scoring.state import LeadScoreState
-from store import audit
 from store.leads import get_lead
 from store.models import LeadStage, Mql, MqlState
-from store.outbox import card_target, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +32,7 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
     Indexed on ``(state, recycle_until)``; each MQL in its own transaction, so one failure is
     logged and the others still return.
     """
+    now = now.astimezone(UTC)
     deps = dataclasses.replace(deps, clock=lambda: now)
     today = now.astimezone(deps.config.timezone).date()
     counts: Counter[str] = Counter()
@@ -77,12 +76,12 @@ async def _return_one(session: AsyncSession, deps: Deps, mql_id: int, now: datet
     if lead is None:
         raise LookupError(f"MQL {mql_id}: lead {mql.lead_id} does not exist")
     mql.returned_at = now
-    mql.version += 1
-    mql.updated_at = now
     session.add(mql)
     if lead.stage != LeadStage.RECYCLED:
         # Qualified again (a newer MQL) or moved by hand meanwhile: the lead is not touched.
         return "superseded"
+    mql.version += 1
+    mql.updated_at = now
     score_before = lead.score
     lead.stage = LeadStage.LEAD
     if config.reset_score_on_return:
@@ -92,51 +91,16 @@ async def _return_one(session: AsyncSession, deps: Deps, mql_id: int, now: datet
     lead.updated_at = now
     session.add(lead)
     await session.flush()
-    await audit.record(
-        session,
-        mql_id=mql_id,
-        actor=SYSTEM,
-        action="recycle_return",
-        at=now,
-        from_state=MqlState.RECYCLED,
-        to_state=LeadStage.LEAD,
-        detail={
-            "reason": mql.reason,
-            "recycle_until": mql.recycle_until.isoformat() if mql.recycle_until else None,
-            "score_before": score_before,
-            "score_after": lead.score,
-        },
-    )
     catalog = Catalog(config.language, config.timezone)
-    await enqueue(
-        session,
-        dedupe_key=f"recycle:{mql_id}:return",
-        kind="reply",
-        payload={"text": recycle_return_reply(mql.reason or "", catalog)}
-        | ({"channel": mql.slack_channel} if mql.slack_channel else {}),
-        now=now,
-        channel=mql.slack_channel,
-        target_key=card_target(mql_id),
-        mql_id=mql_id,
+    # The MQL keeps its Recycled disposition; what changed is the lead's stage, so the audit
+    # entry and the CRM webhook report the move to "lead".
+    change = Change(
+        mql=mql.model_copy(update={"state": LeadStage.LEAD.value}),
+        action="recycle_return",
+        actor=SYSTEM,
+        from_state=MqlState.RECYCLED.value,
+        reply=recycle_return_reply(mql.reason or "", catalog),
+        detail={"score_before": score_before, "score_after": lead.score},
     )
-    if config.crm_webhook_url:
-        await enqueue(
-            session,
-            dedupe_key=f"recycle:{mql_id}:webhook",
-            kind="webhook",
-            payload={
-                "type": "mql.recycle_returned",
-                "mql_id": mql_id,
-                "lead": {"id": lead.external_id, "email": lead.email, "key": lead.key},
-                "from_stage": LeadStage.RECYCLED.value,
-                "to_stage": LeadStage.LEAD.value,
-                "reason": mql.reason,
-                "recycle_until": mql.recycle_until.isoformat() if mql.recycle_until else None,
-                "score": lead.score,
-                "at": now.isoformat(),
-            },
-            now=now,
-            mql_id=mql_id,
-        )
-    await enqueue_card_update(session, deps, mql_id)
+    await publish(session, deps, change, now=now)
     return "returned"

@@ -42,8 +42,9 @@ async def drive(
 
 
 async def test_unclaimed_remind_then_escalate_each_once_at_its_business_minute(
-    sessions: SessionFactory,
+    db_sessions: SessionFactory,
 ) -> None:
+    sessions = db_sessions
     cfg = config()
     mql_id = await add_mql(sessions, cfg, created_at=tokyo(24, 10, 15))
     busy = await drive(sessions, minutes(tokyo(24, 10, 15), tokyo(24, 14, 0)))
@@ -143,8 +144,9 @@ async def test_who_the_unclaimed_reminder_mentions(
 
 
 async def test_claimed_mql_dms_its_owner_then_escalates_to_managers(
-    sessions: SessionFactory,
+    db_sessions: SessionFactory,
 ) -> None:
+    sessions = db_sessions
     cfg = config()
     claimed = tokyo(24, 16, 30)
     mql_id = await add_mql(
@@ -158,7 +160,9 @@ async def test_claimed_mql_dms_its_owner_then_escalates_to_managers(
     )
     # 2 business hours after 16:30 Tuesday is Wednesday 09:30 (1.5 h today, 0.5 h tomorrow);
     # 3 h is Wednesday 10:30.
-    busy = await drive(sessions, minutes(tokyo(24, 16, 30), tokyo(25, 12, 0)))
+    evening = minutes(tokyo(24, 16, 30), tokyo(24, 18, 5))
+    morning = minutes(tokyo(25, 8, 55), tokyo(25, 11, 0))
+    busy = await drive(sessions, evening + morning)
     assert busy == {
         tokyo(25, 9, 30): {"checked": 1, "owner_reminded": 1},
         tokyo(25, 10, 30): {"checked": 1, "unworked_escalated": 1},

@@ -50,8 +50,9 @@ async def counts(sessions: SessionFactory) -> dict[str, tuple[int, bool]]:
 
 
 async def test_round_robin_skips_the_away_and_gives_no_burst_on_return(
-    sessions: SessionFactory,
+    db_sessions: SessionFactory,
 ) -> None:
+    sessions = db_sessions
     owners = await escalate(sessions, 6, tokyo(24, 9, 0), tokyo(24, 12, 0))
     assert owners == ["U0SDRA", "U0SDRB", "U0SDRC", "U0SDRA", "U0SDRB", "U0SDRC"]
 
@@ -106,7 +107,7 @@ async def test_auto_assignment_claims_the_mql_and_starts_the_unworked_clock(
         "auto_assign",
         "open",
         "claimed",
-        {"owner": "U0SDRA", "level": 2, "rule": "round_robin"},
+        {"owner": "U0SDRA", "previous_owner": None, "level": 2, "rule": "round_robin"},
     )
     [update] = await outbox(sessions, kinds=("update",))
     assert update.dedupe_key == f"card:{mql_id}:v2"
