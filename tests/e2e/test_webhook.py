@@ -146,6 +146,9 @@ async def test_simultaneous_identical_requests_apply_once(
         httpx.AsyncClient() as client,
     ):
         urls = [url_a, url_b]
+        # Started replicas: each has connected once (a fresh SQLite file switches to WAL then).
+        for url in urls:
+            assert (await client.get(f"{url}/healthz")).status_code == 200
         responses = await asyncio.gather(
             *(
                 client.post(f"{urls[i % 2]}/webhooks/events", content=raw, headers=headers)
@@ -169,6 +172,9 @@ async def test_concurrent_events_for_one_lead_are_applied_serially(
 ) -> None:
     """Different events for one lead from two replicas at once: no lost update of the score."""
     replicas = [replica(any_db_url) for _ in range(2)]
+    for started in replicas:  # each replica has connected once before the race
+        async with started.engine.connect():
+            pass
 
     async def one(i: int) -> None:
         target = replicas[i % 2]
