@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
 from handlers.slack.catalog import Catalog
+
+log = logging.getLogger(__name__)
 
 Ack = Callable[..., Awaitable[Any]]
 """Bolt's ``ack`` (``AsyncAck``) or a test's recording stand-in."""
@@ -98,5 +102,14 @@ def trigger_of(body: Body) -> str | None:
 
 
 async def ephemeral(client: AsyncWebClient, *, channel: str, user: str, text: str) -> None:
-    """Instant feedback only the clicker sees (sent directly: losing it loses nothing)."""
-    await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    """Instant feedback only the clicker sees (sent directly: losing it loses nothing).
+
+    Slack refuses ephemerals to someone outside the channel (a public card seen without
+    joining); that is logged, not raised, since nothing about the MQL depends on it.
+    """
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        log.info(
+            "could not show %s an ephemeral in %s: %s", user, channel, exc.response.get("error")
+        )

@@ -116,7 +116,11 @@ async def test_a_double_click_by_the_winner_changes_nothing_and_says_nothing(
 
     assert slack.ephemerals() == []
     assert (await load(sessions, mql_id)).version == 2
-    assert [r.kind for r in await outbox(sessions)] == ["reply", "update", "webhook"]
+    assert [r.kind for r in await outbox(sessions) if r.kind != "home"] == [
+        "update",
+        "reply",
+        "webhook",
+    ]
 
 
 async def test_concurrent_clicks_make_exactly_one_owner(sessions: SessionFactory) -> None:
@@ -218,4 +222,4 @@ async def test_the_member_list_is_refreshed_after_its_ttl() -> None:
 async def test_claiming_without_a_crm_webhook_queues_no_webhook(sessions: SessionFactory) -> None:
     mql_id = await add_mql(sessions)
     await claim_click(sessions, FakeSlack(), SDR_A, str(mql_id), crm_webhook_url=None)
-    assert [r.kind for r in await outbox(sessions)] == ["reply", "update"]
+    assert [r.kind for r in await outbox(sessions) if r.kind != "home"] == ["update", "reply"]
