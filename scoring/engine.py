@@ -16,8 +16,8 @@ Limits (each keeps the state small and bounded):
 - Duplicates are recognised by key while the state remembers it (the newest MAX_KEYS keys);
   beyond that the database's unique event id is the guard.
 - Triggers see only events within the longest trigger window before the latest activity (and at
-  most MAX_CANDIDATES of them); a trigger fires once per completion, not again while the same
-  completed sequence is still in the window.
+  most MAX_CANDIDATES of them); a trigger fires once per completion, not again while an earlier
+  completed sequence still starts within its window before the latest activity.
 - Changing the points table affects later events only; changing the half-life recomputes.
 """
 
@@ -313,7 +313,7 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
             steps = match_steps(rules, event_type, event.properties)
             if steps:
                 candidate = Candidate(at, key, event_type, event.label, steps)
-                trigger_memory, hit = add_candidate(rules, trigger_memory, candidate, oldest)
+                trigger_memory, hit = add_candidate(rules, trigger_memory, candidate, ref)
                 if hit is not None:
                     fired, chain = hit
 

@@ -5,8 +5,8 @@ linked list, newest first, so an in-order event is added in O(1). Candidates old
 longest trigger window before the lead's latest activity are skipped by every walk and cut off
 now and then; at most MAX_CANDIDATES are kept. A candidate stores the steps it matched, not its
 properties. For each trigger the memory also holds the latest start of any complete sequence
-seen: while that sequence is still within the window, the trigger is "already complete" and a
-new completion does not fire again.
+seen: while that sequence starts within the trigger's window before the latest activity, the
+trigger is "already complete" and a new completion does not fire again.
 """
 
 from __future__ import annotations
@@ -134,13 +134,15 @@ def _chain_through(
 
 
 def add_candidate(
-    rules: ScoringRules, memory: TriggerMemory, candidate: Candidate, oldest_us: int
+    rules: ScoringRules, memory: TriggerMemory, candidate: Candidate, latest_us: int
 ) -> tuple[TriggerMemory, tuple[str, tuple[Candidate, ...]] | None]:
     """The memory with the candidate added, and the first trigger (in rule order) it fires.
 
-    A trigger fires when a complete sequence through the candidate exists and no complete
-    sequence of that trigger was still within the window before it (no repeat per completion).
+    A trigger fires when a complete sequence through the candidate exists and no earlier
+    complete sequence of that trigger starts within its window before the latest activity
+    (one firing per completion, not one per repeated last step).
     """
+    oldest_us = latest_us - rules.max_window_us
     at, key = candidate.at, candidate.key
     newer: list[Candidate] = []  # newest first while collecting
     rest = memory.chain
@@ -158,6 +160,7 @@ def add_candidate(
     for rule in rules.triggers:
         name = rule.name
         best: tuple[Candidate, ...] | None = None
+        window = rules.trigger_window_us[name]
         for trigger_name, step in candidate.steps:
             if trigger_name != name:
                 continue
@@ -168,7 +171,7 @@ def add_candidate(
                 name,
                 step,
                 len(rule.steps),
-                rules.trigger_window_us[name],
+                window,
                 oldest_us,
             )
             if found is not None and (best is None or found[0].at > best[0].at):
@@ -176,7 +179,7 @@ def add_candidate(
         if best is None:
             continue
         previous = completed.get(name)
-        if hit is None and (previous is None or previous < oldest_us):
+        if hit is None and (previous is None or previous < latest_us - window):
             hit = (name, best)
         if previous is None or best[0].at > previous:
             completed = {**completed, name: best[0].at}
