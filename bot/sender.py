@@ -6,9 +6,11 @@ dies (or loses its database) after Slack accepted a message but before that comm
 then expires and the row is "in doubt". Before re-sending an in-doubt post, reply or DM, the
 sender looks for its marker (``metadata.event_payload.mqlbot_outbox_key``) in the channel or
 thread with conversations.history / conversations.replies, and records the message it finds
-instead of posting again. Only if that lookup is impossible (missing history scope) is the row
-re-sent (at least once). Updates and home tabs are idempotent; uploads and CRM webhooks in doubt
-are re-sent (the webhook carries ``X-MQLBot-Delivery`` so the receiver can drop the repeat).
+instead of posting again; an in-doubt card update is skipped when the card already carries its
+marker. Only if that lookup is impossible (no history scope) is the row sent again (at least
+once; for an update that is harmless, it is idempotent). Home tabs are idempotent; uploads and
+CRM webhooks in doubt are re-sent (the webhook carries ``X-MQLBot-Delivery`` so the receiver
+can drop the repeat).
 """
 
 from __future__ import annotations
@@ -458,6 +460,27 @@ class Sender:
                 break
         return None
 
+    async def _already_updated(self, row: ClaimedRow, channel: str, ts: str) -> bool:
+        """Whether the message already carries this update's marker (its answer was lost)."""
+        try:
+            page = await self._api(
+                "conversations.history",
+                self.client.conversations_history(
+                    channel=channel, oldest=ts, latest=ts, inclusive=True, limit=1,
+                    include_all_metadata=True,
+                ),
+            )  # fmt: skip
+        except SlackApiError as exc:
+            data = getattr(exc.response, "data", None)
+            if isinstance(data, dict) and data.get("error") in LOOKUP_UNAVAILABLE:
+                return False  # chat.update is idempotent: applying it again is harmless
+            raise
+        for message in page.get("messages") or []:
+            marker = ((message.get("metadata") or {}).get("event_payload") or {}).get(MARKER_KEY)
+            if message.get("ts") == ts and marker == row.dedupe_key:
+                return True
+        return False
+
     async def _post(self, row: ClaimedRow, channel: str, thread_ts: str | None = None) -> Delivered:
         if row.in_doubt_since is not None:
             found = await self._find_posted(row, channel, thread_ts)
@@ -495,7 +518,11 @@ class Sender:
             return await self._post(row, channel, ts)
         if row.kind == "update":
             channel, ts = self._target(row)
+            if row.in_doubt_since is not None and await self._already_updated(row, channel, ts):
+                log.info("outbox #%d was already applied to %s: not sending again", row.id, ts)
+                return Delivered(channel, ts, found=True)
             # Always send blocks: chat.update without them keeps the old ones (stale buttons).
+            # The marker replaces the message's metadata, so the last applied update is known.
             response = await self._api(
                 "chat.update",
                 self.client.chat_update(
@@ -503,7 +530,7 @@ class Sender:
                     ts=ts,
                     text=payload.get("text"),
                     blocks=payload.get("blocks") or [],
-                    metadata=payload.get("metadata"),
+                    metadata=_with_marker(payload.get("metadata"), row.dedupe_key),
                 ),
             )
             return Delivered(str(response["channel"]), str(response["ts"]))

@@ -189,6 +189,13 @@ async def _target_of(
     return None, None, None
 
 
+def _paced_channel(row: ClaimedRow) -> str | None:
+    """The channel a row posts into, when that post is paced."""
+    if row.kind not in PACED_KINDS:
+        return None
+    return row.target_channel if row.kind == "reply" else row.channel
+
+
 async def _take_pace_slot(
     session: AsyncSession,
     channel: str,
@@ -248,17 +255,15 @@ async def claim_due(
         raise ValueError(f"claim limit must be >= 1, got {limit}")
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     batch = ClaimBatch()
-    paces: dict[str, datetime] = {}
     candidates = (await session.exec(_due_rows(now, limit, skip_locked=postgres))).all()
+    ready: list[ClaimedRow] = []
     for row in candidates:
         assert row.id is not None
-        # Read before the UPDATEs below: the ORM refreshes `row` from them.
-        attempts = row.attempts
         # A lease that expired without an outcome recorded: that attempt may have reached Slack.
         in_doubt_since = (row.locked_until - lease) if row.locked_by and row.locked_until else None
-        if attempts >= max_attempts:
+        if row.attempts >= max_attempts:
             # Only a lease that expired unrecorded gets here: the sender keeps crashing on it.
-            error = f"gave up after {attempts} attempts (the last one never reported back)"
+            error = f"gave up after {row.attempts} attempts (the last one never reported back)"
             await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=error)
             batch.dead.append(DeadRow(row.id, row.kind, error))
             continue
@@ -274,21 +279,7 @@ async def claim_due(
                 await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=never)
                 batch.dead.append(DeadRow(row.id, row.kind, never))
                 continue
-        pace_channel = target_channel if row.kind == "reply" else row.channel
-        if row.kind in PACED_KINDS and pace_channel is not None:
-            opens = await _take_pace_slot(
-                session, pace_channel, now=now, interval=per_channel_interval, known=paces
-            )
-            if opens is not None:
-                if batch.paced_until is None or opens < batch.paced_until:
-                    batch.paced_until = opens
-                continue
-        await session.exec(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row.id)
-            .values(locked_by=worker, locked_until=now + lease, attempts=attempts + 1)
-        )
-        batch.rows.append(
+        ready.append(
             ClaimedRow(
                 id=row.id,
                 kind=row.kind,
@@ -297,13 +288,37 @@ async def claim_due(
                 target_key=row.target_key,
                 mql_id=row.mql_id,
                 payload=dict(row.payload),
-                attempt=attempts + 1,
+                attempt=row.attempts + 1,
                 created_at=row.created_at,
                 in_doubt_since=in_doubt_since,
                 target_channel=target_channel,
                 target_ts=target_ts,
             )
         )
+    # One post per channel per pass: the oldest. Slots are taken in channel order so that
+    # concurrent claimers lock ChannelPace rows in the same order and cannot deadlock.
+    first_post: dict[str, int] = {}
+    for claimed in ready:
+        channel = _paced_channel(claimed)
+        if channel is not None:
+            first_post.setdefault(channel, claimed.id)
+    granted: set[int] = set()
+    paces: dict[str, datetime] = {}
+    for channel in sorted(first_post):
+        opens = await _take_pace_slot(
+            session, channel, now=now, interval=per_channel_interval, known=paces
+        )
+        if opens is None:
+            granted.add(first_post[channel])
+    for claimed in ready:
+        if _paced_channel(claimed) is not None and claimed.id not in granted:
+            continue
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == claimed.id)
+            .values(locked_by=worker, locked_until=now + lease, attempts=claimed.attempt)
+        )
+        batch.rows.append(claimed)
     waiting = (
         select(OutboxMessage.id)
         .where(

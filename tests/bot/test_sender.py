@@ -143,7 +143,12 @@ async def test_post_update_and_reply_land_in_order_on_the_card(
         mql = await session.get(Mql, mql_id)
     assert mql is not None
     assert (mql.slack_channel, mql.slack_ts) == (SDR, card.ts)
-    assert card.metadata == {"event_type": "mqlbot_outbox", "event_payload": {MARKER_KEY: "card:1"}}
+    # Each write carries its row's marker, so a lost answer can be looked up; the card now
+    # carries its last update's.
+    assert card.metadata == {
+        "event_type": "mqlbot_outbox",
+        "event_payload": {MARKER_KEY: "card:1:v2"},
+    }
 
 
 async def test_superseded_updates_are_never_sent(
