@@ -170,6 +170,9 @@ class _SlackApi:
         message = s.update_message(
             channel.id, ts, text=text, blocks=blocks, attachments=attachments
         )
+        metadata = _json_field(args, "metadata")
+        if metadata is not None:  # chat.update replaces the metadata when it is given
+            message.metadata = metadata
         return {
             "channel": channel.id,
             "ts": message.ts,
