@@ -280,6 +280,10 @@ def stages_of(mqls: list[dict[str, Any]]) -> dict[int, str]:
     return stages
 
 
+def marks(cols: Sequence[str]) -> str:
+    return ",".join("?" * len(cols))
+
+
 def write_sqlite(path: Path, leads: list[tuple[Any, ...]], mqls: list[dict[str, Any]],
                  events: Iterator[tuple[np.ndarray, ...]]) -> None:  # fmt: skip
     conn = sqlite3.connect(path, isolation_level=None)
@@ -287,7 +291,6 @@ def write_sqlite(path: Path, leads: list[tuple[Any, ...]], mqls: list[dict[str, 
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")
     conn.execute("BEGIN")
-    marks = lambda cols: ",".join("?" * len(cols))  # noqa: E731
     conn.executemany(
         f"INSERT INTO lead ({','.join(LEAD_COLS)}) VALUES ({marks(LEAD_COLS)})",
         lead_rows(leads, stages_of(mqls), sqlite_ts),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.context import Language
 from handlers.digest_chart import BASE_FAMILY, ChartFont, _drawable, chart_font, digest_chart_png
 from handlers.slack.digest_text import digest_catalog
 from scoring.digest import ClaimTimes, Conversion, DigestReport, Outcomes, Period, PeriodFigures
@@ -51,7 +52,7 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
-def test_the_chart_is_a_png_of_the_funnel_and_sources(language: str) -> None:
+def test_the_chart_is_a_png_of_the_funnel_and_sources(language: Language) -> None:
     # Any glyph matplotlib cannot draw would warn, and warnings fail the tests.
     png = digest_chart_png(_report(SOURCES), digest_catalog(language, TOKYO), font=NO_JAPANESE)
     assert _png_size(png) == (1100, 500)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from handlers.context import Deps
+from handlers.context import Deps, Language
 from handlers.jobs.digest import digest_figures, run_digest
 from scoring.digest import Outcomes, stats_period
 from store.engine import SessionFactory
@@ -19,7 +19,7 @@ from tests.store.test_digest import DIGEST_AT, build_data
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _deps(sessions: SessionFactory, language: str = "en") -> Deps:
+def _deps(sessions: SessionFactory, language: Language = "en") -> Deps:
     return deps(sessions, dataclasses.replace(config(), language=language))
 
 

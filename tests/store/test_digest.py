@@ -116,7 +116,7 @@ def _decided_rows(week_start: datetime, count: int, sql: int) -> list[Row]:
     return rows
 
 
-EARLIER_WEEKS = (
+EARLIER_WEEKS: tuple[list[Row], ...] = (
     # Week of 16 Nov: 10 MQLs; the first is one minute before this week starts and was
     # claimed and made SQL only after that week's end, so that week counts 9 claimed, 1 SQL.
     [Row(jst(23, 8, 59), claimed=jst(23, 9, 0), claim_seconds=600, state="sql",
