@@ -91,6 +91,7 @@ def markers(slack: Workspace, method: str) -> Counter[str]:
         metadata = args.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
+        assert isinstance(metadata, dict)
         found[str(metadata["event_payload"][MARKER_KEY])] += 1
     return found
 
