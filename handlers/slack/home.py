@@ -12,7 +12,7 @@ arrives and never more than once a minute.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol, overload
 
@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.slack.actions import ActionId
 from handlers.slack.blocks import HOME_ITEMS, home_view
 from handlers.slack.cards import permalink
 from handlers.slack.catalog import Catalog
@@ -258,8 +259,13 @@ async def enqueue_home_refreshes(
         await enqueue_home_refresh(session, deps, user_id)
 
 
+async def on_open_card(ack: Callable[[], Awaitable[Any]]) -> None:
+    """The tab's "Open card" link button: Slack opens the URL itself but still sends the click."""
+    await ack()
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    """Listen to ``app_home_opened``."""
+    """Listen to ``app_home_opened`` and the tab's link buttons."""
 
     async def app_home_opened(
         event: dict[str, Any], body: dict[str, Any], client: HomePublisher
@@ -267,3 +273,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await on_app_home_opened(event, body, client, deps)
 
     app.event("app_home_opened")(app_home_opened)
+    app.action(ActionId.HOME_OPEN_CARD.value)(on_open_card)
