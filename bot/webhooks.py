@@ -16,7 +16,7 @@ from handlers.ingest.auth import AuthError, verify
 from handlers.ingest.native import MAX_BODY_BYTES, IngestError, NativeEvent, parse_native_body
 from handlers.ingest.sources.base import RawRequest, SignatureError, SourceAdapter, SourceConfig
 from handlers.ingest.sources.registry import ADAPTERS
-from handlers.ingest.webhook import IngestResult, ingest
+from handlers.ingest.webhook import Ingester, IngestResult
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ def webhook_router(runtime: Runtime) -> APIRouter:
     native_secret = secret.get_secret_value() if secret is not None else None
     sources = _sources(runtime)
     known_types = runtime.config.known_types
+    # One writer per process: concurrent requests share transactions (group commit).
+    ingester = Ingester(runtime.deps)
 
     def answer(source: str, status: int, body: dict[str, Any]) -> JSONResponse:
         metrics.webhook_requests.labels(source=source, status=str(status)).inc()
@@ -87,7 +89,7 @@ def webhook_router(runtime: Runtime) -> APIRouter:
         extra: dict[str, Any] | None = None,
         duplicates_in_request: int = 0,
     ) -> JSONResponse:
-        result: IngestResult = await ingest(runtime.deps, events, namespace=namespace)
+        result: IngestResult = await ingester.submit(events, namespace=namespace)
         received = metrics.events_received
         received.labels(source=source, outcome="accepted").inc(result.accepted)
         duplicates = result.duplicates + duplicates_in_request

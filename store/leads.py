@@ -126,6 +126,10 @@ async def find_or_create_leads(
         by_key.setdefault(identity.key, identity)
     if not by_key:
         return {}
+    # The common case, one statement: every lead already exists under the key it is sent with.
+    found = await _select(session, by_key, lock=lock)
+    if len(found) == len(by_key):
+        return found
     email_keys = {
         k: lead_key(external_id=None, email=i.email)
         for k, i in by_key.items()
@@ -162,16 +166,21 @@ async def find_or_create_leads(
             ],
         )
     wanted = {k: aliases.get(k, k) for k in by_key}
-    stmt = select(*_COLUMNS).where(LEAD.c.key.in_(sorted(set(wanted.values())))).order_by(LEAD.c.id)
-    if lock and _dialect(session) == "postgresql":
-        stmt = stmt.with_for_update()
-    rows = await session.exec(stmt)
-    found = {r.key: _row(r) for r in rows.all()}
+    found = await _select(session, wanted.values(), lock=lock)
     missing_after = sorted(k for k, target in wanted.items() if target not in found)
     if missing_after:
         # Only possible when an adoption raced with another replica's; the caller retries.
         raise LeadRaceError(f"lead changed key while being created: {', '.join(missing_after)}")
     return {k: found[target] for k, target in wanted.items()}
+
+
+async def _select(session: AsyncSession, keys: Iterable[str], *, lock: bool) -> dict[str, LeadRow]:
+    stmt = select(*_COLUMNS).where(LEAD.c.key.in_(sorted(set(keys)))).order_by(LEAD.c.id)
+    if lock and _dialect(session) == "postgresql":
+        # In id order, so transactions locking several leads never wait on each other in a cycle.
+        stmt = stmt.with_for_update()
+    rows = await session.exec(stmt)
+    return {r.key: _row(r) for r in rows.all()}
 
 
 class LeadRaceError(Exception):

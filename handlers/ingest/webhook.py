@@ -12,6 +12,7 @@ The unique ``open_lead_id`` guards the one-open-MQL rule even if the stage were 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,18 +72,37 @@ class _KeyRace(Exception):
 
 
 @dataclass
+class _Request:
+    """One webhook request's events and what happened to them."""
+
+    events: Sequence[NativeEvent]
+    namespace: str
+    accepted: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    mqls: list[str] = field(default_factory=list)
+    mql_ids: list[int] = field(default_factory=list)
+    mql_kinds: list[str] = field(default_factory=list)
+
+    def result(self) -> IngestResult:
+        return IngestResult(
+            self.accepted, self.duplicates, self.mqls, self.ignored, self.mql_ids, self.mql_kinds
+        )
+
+
+@dataclass
 class _Pending:
     lead: LeadRow
     qualification: Qualification
+    request: _Request
 
 
 @dataclass
 class _Batch:
     """The work of one attempt, gathered before anything is written."""
 
-    duplicates: int = 0
-    ignored: int = 0
     new_events: list[NewEvent] = field(default_factory=list)
+    owners: list[_Request] = field(default_factory=list)  # the request of each new event
     pending: list[_Pending] = field(default_factory=list)
 
 
@@ -96,10 +116,20 @@ async def ingest(
     replica) is a duplicate and changes nothing. Events of one lead are applied in
     ``occurred_at`` order, each scored by its own time against the lead's stored state.
     """
+    (result,) = await _run(deps, [(events, namespace)])
+    return result
+
+
+async def _run(
+    deps: Deps, requests: Sequence[tuple[Sequence[NativeEvent], str]]
+) -> list[IngestResult]:
+    """Several requests in one transaction (retried on races); one result per request."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        batch = [_Request(events, namespace) for events, namespace in requests]
         try:
             async with deps.sessions() as session, session.begin():
-                return await _ingest(session, deps, events, namespace)
+                await _ingest(session, deps, batch)
+            return [r.result() for r in batch]
         except (_KeyRace, LeadRaceError):
             if attempt == MAX_ATTEMPTS:
                 raise
@@ -107,6 +137,67 @@ async def ingest(
             if attempt == MAX_ATTEMPTS or _sqlstate(exc) not in _RETRY_SQLSTATES:
                 raise
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+class Ingester:
+    """Group commit: requests arriving while a transaction runs share the next one.
+
+    Each request still gets its own result, and stays all-or-nothing: when a shared
+    transaction fails, its requests are run again one by one, so one bad request fails alone.
+    A single writer per process also keeps SQLite's write lock uncontended in the process.
+    """
+
+    def __init__(self, deps: Deps, *, max_events: int = 5000) -> None:
+        self._deps = deps
+        self._max_events = max_events
+        self._queue: list[tuple[Sequence[NativeEvent], str, asyncio.Future[IngestResult]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(
+        self, events: Sequence[NativeEvent], *, namespace: str = "native"
+    ) -> IngestResult:
+        """Ingest one request's events; returns after the transaction holding them committed."""
+        future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+        self._queue.append((events, namespace, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await future
+
+    def _take(self) -> list[tuple[Sequence[NativeEvent], str, asyncio.Future[IngestResult]]]:
+        taken, size = 0, 0
+        for events, _, _ in self._queue:
+            if taken and size + len(events) > self._max_events:
+                break
+            taken, size = taken + 1, size + len(events)
+        group, self._queue = self._queue[:taken], self._queue[taken:]
+        return group
+
+    async def _drain(self) -> None:
+        while self._queue:
+            group = self._take()
+            try:
+                results = await _run(self._deps, [(events, ns) for events, ns, _ in group])
+            except Exception as exc:  # each request is retried alone and fails alone
+                if len(group) == 1:
+                    _settle(group[0][2], exc)
+                    continue
+                for events, namespace, future in group:
+                    try:
+                        _settle(future, await ingest(self._deps, events, namespace=namespace))
+                    except Exception as single:  # handed to that request's caller
+                        _settle(future, single)
+                continue
+            for (_, _, future), result in zip(group, results, strict=True):
+                _settle(future, result)
+
+
+def _settle(future: asyncio.Future[IngestResult], outcome: IngestResult | BaseException) -> None:
+    if future.done():  # the caller went away (client disconnected)
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -118,36 +209,35 @@ def _identity(event: NativeEvent) -> LeadIdentity:
     return LeadIdentity(external_id=event.lead.id, email=event.lead.email)
 
 
-async def _ingest(
-    session: AsyncSession, deps: Deps, events: Sequence[NativeEvent], namespace: str
-) -> IngestResult:
+async def _ingest(session: AsyncSession, deps: Deps, requests: Sequence[_Request]) -> None:
     now = deps.clock()
     rules: ScoringRules = deps.config.rules
     batch = _Batch()
 
-    # The first copy of an id within the batch counts; later copies are duplicates.
-    unique: dict[str, NativeEvent] = {}
-    for event in events:
-        key = f"{namespace}:{event.id}"
-        if key in unique:
-            batch.duplicates += 1
-        else:
-            unique[key] = event
+    # The first copy of an id counts (in request order); later copies are duplicates.
+    unique: dict[str, tuple[NativeEvent, _Request]] = {}
+    for request in requests:
+        for event in request.events:
+            key = f"{request.namespace}:{event.id}"
+            if key in unique:
+                request.duplicates += 1
+            else:
+                unique[key] = (event, request)
     leads = await find_or_create_leads(
-        session, identities=[_identity(e) for e in unique.values()], now=now
+        session, identities=[_identity(e) for e, _ in unique.values()], now=now
     )
     # Read after the leads are locked: a concurrent copy of this batch has committed by now.
     stored = await known_keys(session, dedupe_keys=unique)
-    batch.duplicates += len(stored)
 
-    per_lead: dict[int, list[tuple[str, NativeEvent]]] = {}
+    per_lead: dict[int, list[tuple[str, NativeEvent, _Request]]] = {}
     rows: dict[int, LeadRow] = {}
-    for key, event in unique.items():
+    for key, (event, request) in unique.items():
         if key in stored:
+            request.duplicates += 1
             continue
         lead = leads[_identity(event).key]
         rows[lead.id] = lead
-        per_lead.setdefault(lead.id, []).append((key, event))
+        per_lead.setdefault(lead.id, []).append((key, event, request))
     for lead_id, items in per_lead.items():
         items.sort(key=lambda item: (item[1].occurred_at, item[0]))
         _score_lead(rows[lead_id], items, rules, batch)
@@ -155,30 +245,27 @@ async def _ingest(
     inserted = await insert_events(session, events=batch.new_events, received_at=now)
     if len(inserted) != len(batch.new_events):
         raise _KeyRace(f"{len(batch.new_events) - len(inserted)} event keys stored meanwhile")
+    for owner in batch.owners:
+        owner.accepted += 1
 
-    mql_ids, kinds, mql_leads = await _open_mqls(session, deps, batch.pending, now)
+    mql_ids = await _open_mqls(session, deps, batch.pending, now)
     await save_leads(session, leads=list(rows.values()), now=now)
     for mql_id in mql_ids:
         await enqueue_card_post(session, deps, mql_id)
-    return IngestResult(
-        accepted=len(inserted),
-        duplicates=batch.duplicates,
-        mqls=mql_leads,
-        ignored=batch.ignored,
-        mql_ids=mql_ids,
-        mql_kinds=kinds,
-    )
 
 
 def _score_lead(
-    lead: LeadRow, items: list[tuple[str, NativeEvent]], rules: ScoringRules, batch: _Batch
+    lead: LeadRow,
+    items: list[tuple[str, NativeEvent, _Request]],
+    rules: ScoringRules,
+    batch: _Batch,
 ) -> None:
     """Apply one lead's new events in time order to its stored state (pure, in memory)."""
     state = (
         LeadScoreState.from_json(lead.score_state) if lead.score_state else LeadScoreState.empty()
     )
     fields_at = lead.last_activity_at
-    for key, event in items:
+    for key, event, request in items:
         label = event_label(event.properties)
         applied = apply_event(
             state,
@@ -194,11 +281,11 @@ def _score_lead(
             rules,
         )
         if applied.duplicate:
-            batch.duplicates += 1
+            request.duplicates += 1
             continue
         state = applied.state
         if applied.ignored:
-            batch.ignored += 1
+            request.ignored += 1
         batch.new_events.append(
             NewEvent(
                 dedupe_key=key,
@@ -211,9 +298,10 @@ def _score_lead(
                 score_delta=event.score_delta,
             )
         )
+        batch.owners.append(request)
         fields_at = _update_profile(lead, event, fields_at)
         if applied.qualification is not None and lead.stage in QUALIFYING_STAGES:
-            batch.pending.append(_Pending(lead, applied.qualification))
+            batch.pending.append(_Pending(lead, applied.qualification, request))
             lead.stage = LeadStage.MQL.value
     lead.score_state = state.to_json()
     lead.score = state.score
@@ -236,14 +324,12 @@ def _reasons(q: Qualification) -> list[dict[str, Any]]:
 
 async def _open_mqls(
     session: AsyncSession, deps: Deps, pending: Sequence[_Pending], now: datetime
-) -> tuple[list[int], list[str], list[str]]:
-    """Create the MQLs the batch qualified, each with its audit entry."""
+) -> list[int]:
+    """Create the MQLs the batch qualified, each with its audit entry; return their ids."""
     config = deps.config
     ids: list[int] = []
-    kinds: list[str] = []
-    names: list[str] = []
     if not pending:
-        return ids, kinds, names
+        return ids
     nag_due = initial_nag_due(now, config)
     for item in pending:
         q, lead = item.qualification, item.lead
@@ -270,6 +356,7 @@ async def _open_mqls(
             detail={"kind": q.kind, "score": q.score, "summary": q.summary_en()},
         )
         ids.append(mql_id)
-        kinds.append(q.kind)
-        names.append(lead.display_id)
-    return ids, kinds, names
+        item.request.mql_ids.append(mql_id)
+        item.request.mql_kinds.append(q.kind)
+        item.request.mqls.append(lead.display_id)
+    return ids

@@ -1,0 +1,350 @@
+"""Benchmark of webhook ingest through real HTTP: the bot under uvicorn against a bare FastAPI endpoint.
+
+Run: python bench/bench_ingest.py [--db sqlite|postgres] [--rate 500] [--seconds 5]
+     [--max-requests 3000] [--concurrency 32] [--batches 30] [--batch-size 500]
+
+Each server is one uvicorn process on 127.0.0.1 (SQLite in a temp dir, or a fresh PostgreSQL
+database from MQLBOT_TEST_POSTGRES_URL, dropped afterwards); this process is the async load
+generator (aiohttp). Every request is a signed native webhook with fresh event ids spread over
+10,000 leads. Figures, each for the bot and for a bare endpoint that only parses the JSON and
+answers 202, with the ratio:
+- fixed offered rate: single-event requests sent open-loop at --rate req/s for --seconds;
+  latency is measured from the scheduled send time, so a stalled server cannot hide its queue;
+- max throughput: single-event requests, --concurrency in flight, --max-requests in total;
+- batches: --batches requests of --batch-size events, 4 in flight → events/s.
+Goals (issue 2): ≥ 1,000 single-event req/s, p99 < 50 ms at 500 req/s, ≥ 20,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-secret"
+LEADS = 10_000
+TYPES = ("email_opened", "email_clicked", "page_visited", "content_downloaded", "video_watched")
+TOML = '[slack]\nsdr_channel = "C0SDR"\nmarketing_channel = "C0MKT"\n'
+
+
+# --- the servers (run in child processes) -------------------------------------------------------
+
+
+def serve_bot(config: str, url: str, port: int) -> None:
+    import uvicorn
+
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+    from bot.web import create_web_app
+
+    settings = load_settings(
+        Path(config),
+        database_url=url,
+        webhook_secret=SECRET,
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET="bench-signing",
+        slack_api_url="http://127.0.0.1:9/api/",
+    )
+    app = create_web_app(Runtime.build(settings))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def serve_bare(port: int) -> None:
+    import uvicorn
+
+    app = FastAPI()
+
+    @app.post("/webhooks/events")
+    async def events(request: Request) -> JSONResponse:
+        body = json.loads(await request.body())
+        count = len(body["events"]) if "events" in body else 1
+        return JSONResponse({"accepted": count, "duplicates": 0, "mqls": []}, status_code=202)
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# --- the load generator ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Bodies:
+    """Signed request bodies with unique event ids, built before the clock starts."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.n = 0
+        self.base = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def _event(self) -> dict[str, object]:
+        self.n += 1
+        lead = self.rng.randrange(LEADS)
+        return {
+            "id": f"bench-{uuid.uuid4().hex}",
+            "type": self.rng.choice(TYPES),
+            "occurred_at": (self.base + timedelta(seconds=self.n)).isoformat(),
+            "lead": {"id": f"crm-{lead}", "email": f"lead{lead}@example.com", "name": f"L {lead}"},
+            "properties": {"url": "https://example.com/page", "asset": "MA guide"},
+        }
+
+    def request(self, events: int) -> tuple[bytes, dict[str, str]]:
+        payload: object = (
+            self._event() if events == 1 else {"events": [self._event() for _ in range(events)]}
+        )
+        raw = json.dumps(payload).encode()
+        ts = str(int(time.time()))
+        mac = hmac.new(SECRET.encode(), ts.encode() + b"." + raw, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-MQLBot-Timestamp": ts,
+            "X-MQLBot-Signature": f"sha256={mac}",
+        }
+        return raw, headers
+
+
+@dataclass
+class Run:
+    count: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def _post(session: object, url: str, raw: bytes, headers: dict[str, str]) -> bool:
+    import aiohttp
+
+    assert isinstance(session, aiohttp.ClientSession)
+    async with session.post(url, data=raw, headers=headers) as response:
+        await response.read()
+        return response.status == 202
+
+
+async def fixed_rate(url: str, requests: list[tuple[bytes, dict[str, str]]], rate: float) -> Run:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.perf_counter() + 0.05
+
+        async def one(i: int, raw: bytes, headers: dict[str, str]) -> None:
+            nonlocal errors
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            ok = await _post(session, url, raw, headers)
+            latencies.append(time.perf_counter() - due)
+            errors += 0 if ok else 1
+
+        await asyncio.gather(*(one(i, r, h) for i, (r, h) in enumerate(requests)))
+        elapsed = time.perf_counter() - start
+    return Run(len(requests), elapsed, latencies, errors)
+
+
+async def closed_loop(
+    url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int
+) -> Run:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(requests)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            for raw, headers in queue:
+                sent = time.perf_counter()
+                ok = await _post(session, url, raw, headers)
+                latencies.append(time.perf_counter() - sent)
+                errors += 0 if ok else 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return Run(len(requests), elapsed, latencies, errors)
+
+
+async def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with status {proc.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise SystemExit("server did not start within 30 s")
+
+
+@contextmanager
+def server(args: list[str]) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, *args, "--port", str(port)], cwd=ROOT)
+    try:
+        yield port, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+@contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    from store.migrate import upgrade
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        upgrade(url)
+        yield url
+        return
+    import psycopg
+
+    admin = os.environ.get(
+        "MQLBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    ).replace("postgresql+psycopg://", "postgresql://")
+    name = f"mqlbot_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{admin.rsplit('/', 1)[0]}/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def measure(
+    port: int, proc: subprocess.Popen[bytes], opts: argparse.Namespace
+) -> dict[str, Run]:
+    await wait_ready(port, proc)
+    url = f"http://127.0.0.1:{port}/webhooks/events"
+    bodies = Bodies(opts.seed)
+    warm = [bodies.request(1) for _ in range(200)]
+    await closed_loop(url, warm, 8)
+    out: dict[str, Run] = {}
+    fixed = [bodies.request(1) for _ in range(int(opts.rate * opts.seconds))]
+    out["fixed"] = await fixed_rate(url, fixed, opts.rate)
+    single = [bodies.request(1) for _ in range(opts.max_requests)]
+    out["max"] = await closed_loop(url, single, opts.concurrency)
+    batches = [bodies.request(opts.batch_size) for _ in range(opts.batches)]
+    out["batch"] = await closed_loop(url, batches, 4)
+    return out
+
+
+def report(name: str, runs: dict[str, Run], batch_size: int) -> dict[str, float]:
+    fixed, top, batch = runs["fixed"], runs["max"], runs["batch"]
+    figures = {
+        "fixed_rate": fixed.rate,
+        "p50": fixed.pct(0.50),
+        "p99": fixed.pct(0.99),
+        "max_rps": top.rate,
+        "max_p50": top.pct(0.50),
+        "max_p99": top.pct(0.99),
+        "events_s": batch.rate * batch_size,
+        "batch_p50": batch.pct(0.50),
+    }
+    errors = fixed.errors + top.errors + batch.errors
+    print(
+        f"{name:>5}: fixed {figures['fixed_rate']:7.0f} req/s  p50 {figures['p50']:6.1f} ms"
+        f"  p99 {figures['p99']:6.1f} ms | max {figures['max_rps']:7.0f} req/s"
+        f" (p50 {figures['max_p50']:.1f} ms, p99 {figures['max_p99']:.1f} ms)"
+        f" | batches {figures['events_s']:8.0f} events/s (p50 {figures['batch_p50']:.0f} ms"
+        f" per {batch_size}) | non-202: {errors}"
+    )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--max-requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--serve-bot", nargs=2, metavar=("CONFIG", "URL"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.serve_bot:
+        serve_bot(opts.serve_bot[0], opts.serve_bot[1], opts.port)
+        return
+    if opts.serve_bare:
+        serve_bare(opts.port)
+        return
+
+    print(
+        f"webhook ingest, {opts.db}, one uvicorn process, loopback; offered {opts.rate:.0f} req/s"
+        f" for {opts.seconds:.0f} s, max with {opts.concurrency} in flight x {opts.max_requests},"
+        f" {opts.batches} batches of {opts.batch_size}"
+    )
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        config = tmp / "mqlbot.toml"
+        config.write_text(TOML, encoding="utf-8")
+        with (
+            database(opts.db, tmp) as url,
+            server(["--serve-bot", str(config), url]) as (
+                port,
+                proc,
+            ),
+        ):
+            bot = report("bot", asyncio.run(measure(port, proc, opts)), opts.batch_size)
+        with server(["--serve-bare"]) as (port, proc):
+            bare = report("bare", asyncio.run(measure(port, proc, opts)), opts.batch_size)
+    print(
+        f"ratio bot/bare: max req/s {bot['max_rps'] / bare['max_rps']:.2f},"
+        f" events/s in batches {bot['events_s'] / bare['events_s']:.2f},"
+        f" p99 at {opts.rate:.0f} req/s {bot['p99']:.1f} vs {bare['p99']:.1f} ms"
+    )
+    goals = (
+        ("≥ 1,000 single-event req/s", bot["max_rps"] >= 1000),
+        (f"p99 < 50 ms at {opts.rate:.0f} req/s", bot["p99"] < 50),
+        ("≥ 20,000 events/s in batches", bot["events_s"] >= 20000),
+    )
+    print("goals: " + ", ".join(f"{g} {'met' if ok else 'NOT met'}" for g, ok in goals))
+
+
+if __name__ == "__main__":
+    main()
