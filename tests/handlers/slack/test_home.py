@@ -12,10 +12,12 @@ from sqlmodel import col, select
 from handlers.slack.home import (
     enqueue_home_refresh,
     enqueue_home_refreshes,
+    load_home,
     on_app_home_opened,
     render_home,
 )
-from store.engine import SessionFactory
+from handlers.slack.views import WeekFigures
+from store.engine import SessionFactory, create_engine, session_factory
 from store.models import Lead, Mql, OutboxMessage
 from tests.handlers.slack.blockkit import view_problems, visible_text
 from tests.handlers.slack.test_home_data import (
@@ -234,3 +236,31 @@ async def test_refreshes_reach_the_named_users_and_every_manager(
         await enqueue_home_refreshes(session, d, [KEN, None, AIKO, KEN])
     rows = await _home_rows(sessions)
     assert sorted(r.payload["user_id"] for r in rows) == [AIKO, KEN, MANAGER]
+
+
+async def test_team_view_queries_agree_on_sqlite_and_postgresql(
+    any_db_url: str, tmp_path: Path
+) -> None:
+    engine = create_engine(any_db_url)
+    try:
+        sessions = session_factory(engine)
+        await seed_team(sessions)
+        async with sessions() as session:
+            view = await load_home(session, deps(sessions, tmp_path), MANAGER, NOW)
+        async with sessions() as session:
+            aiko = await load_home(session, deps(sessions, tmp_path), AIKO, NOW)
+    finally:
+        await engine.dispose()
+    assert view.team is not None
+    assert view.team.unclaimed_count == 2
+    assert [i.mql_id for i in view.team.unclaimed] == ["7", "6"]
+    assert [i.mql_id for i in view.team.overdue] == ["2", "7"]
+    assert [(s.user_id, s.open, s.overdue) for s in view.team.per_sdr] == [
+        (AIKO, 2, 1),
+        (KEN, 1, 0),
+        ("U0MIO", 0, 0),
+    ]
+    assert aiko.my_week == WeekFigures(
+        claimed=2, sql=1, lead=0, recycled=1, disqualified=0,
+        median_time_to_claim=timedelta(minutes=15),
+    )  # fmt: skip
