@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from scoring import segments as seg_ops
 from scoring.instants import to_us
-from scoring.keymemory import MAX_KEYS, remember
+from scoring.keymemory import MAX_KEYS, TIP, remember
 from scoring.qualification import Qualification
 from scoring.rules import ScoringRules
 from scoring.segments import FOLD_EVERY, Segment
@@ -272,21 +272,27 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
             segments = segments + (seg_ops.single(at, key, absolute, figure),)  # noqa: RUF005
         else:
             before_raw = last.value if half is None else last.value * 2.0 ** (-gap / half)
+            start, _, _, shield_at, shield_key, abs_score, items, size = last
             if absolute:
-                grown = Segment(last.start, at, figure, at, key, figure, None, 0)
+                grown = _new(Segment, (start, at, figure, at, key, figure, None, 0))
             elif figure:
-                grown = Segment(
-                    last.start,
-                    at,
-                    before_raw + figure,
-                    last.shield_at,
-                    last.shield_key,
-                    last.abs_score,
-                    (at, figure, last.items),
-                    last.size + 1,
+                grown = _new(
+                    Segment,
+                    (
+                        start,
+                        at,
+                        before_raw + figure,
+                        shield_at,
+                        shield_key,
+                        abs_score,
+                        (at, figure, items),
+                        size + 1,
+                    ),
                 )
             else:
-                grown = Segment(last.start, at, before_raw, *last[3:])
+                grown = _new(
+                    Segment, (start, at, before_raw, shield_at, shield_key, abs_score, items, size)
+                )
             segments = segments[:-1] + (grown,)  # noqa: RUF005
         after_raw = segments[-1].value
     else:
@@ -302,7 +308,11 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
     ):
         segments = _prune_segments(segments, horizon, reset, half)
 
-    keys = remember(keys, key_count, key)
+    if type(keys) is dict and keys.get(TIP) == key_count and len(keys) <= 2 * MAX_KEYS:
+        keys[key] = key_count  # the newest state of its lineage: see scoring.keymemory
+        keys[TIP] = key_count + 1
+    else:
+        keys = remember(keys, key_count, key)
 
     fired: str | None = None
     chain: tuple[Candidate, ...] = ()

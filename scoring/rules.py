@@ -118,6 +118,7 @@ class ScoringRules:
         init=False, repr=False, compare=False
     )
     trigger_window_us: dict[str, int] = field(init=False, repr=False, compare=False)
+    trigger_length: dict[str, int] = field(init=False, repr=False, compare=False)
     max_window_us: int = field(init=False, repr=False, compare=False)
     hot: HotRules = field(init=False, repr=False, compare=False)
 
@@ -165,6 +166,7 @@ class ScoringRules:
         setattr_(self, "retention_us", span_us(self.retention))
         setattr_(self, "steps_by_type", MappingProxyType({k: tuple(v) for k, v in by_type.items()}))
         setattr_(self, "trigger_window_us", windows)
+        setattr_(self, "trigger_length", {rule.name: len(rule.steps) for rule in self.triggers})
         setattr_(self, "max_window_us", max(windows.values(), default=0))
         # Unpacked once per event by the engine: one attribute read instead of seven.
         setattr_(

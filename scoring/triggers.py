@@ -144,45 +144,43 @@ def add_candidate(
     """
     oldest_us = latest_us - rules.max_window_us
     at, key = candidate.at, candidate.key
-    newer: list[Candidate] = []  # newest first while collecting
     rest = memory.chain
-    while rest is not None and (rest[0].at, rest[0].key) > (at, key):
-        newer.append(rest[0])
-        rest = rest[1]
+    newer: list[Candidate] = []  # candidates after this one, in time order
+    if rest is None or rest[0].at < at or (rest[0].at == at and rest[0].key < key):
+        chain: CandidateChain = (candidate, rest)  # in order, the common case
+    else:
+        while rest is not None and (rest[0].at, rest[0].key) > (at, key):
+            newer.append(rest[0])
+            rest = rest[1]
+        chain = (candidate, rest)
+        for later in reversed(newer):
+            chain = (later, chain)
+        newer.reverse()
     older = rest
-    chain: CandidateChain = (candidate, older)
-    for later in reversed(newer):
-        chain = (later, chain)
-    newer.reverse()
+
+    windows = rules.trigger_window_us
+    lengths = rules.trigger_length
+    best: dict[str, tuple[Candidate, ...]] = {}  # candidate.steps come in rule order
+    for name, step in candidate.steps:
+        window = windows.get(name)
+        if window is None or step >= lengths[name]:
+            continue  # a step of a trigger the rules no longer have
+        found = _chain_through(
+            newer, candidate, older, name, step, lengths[name], window, oldest_us
+        )
+        if found is not None:
+            known = best.get(name)
+            if known is None or found[0].at > known[0].at:
+                best[name] = found
 
     completed = memory.completed
     hit: tuple[str, tuple[Candidate, ...]] | None = None
-    for rule in rules.triggers:
-        name = rule.name
-        best: tuple[Candidate, ...] | None = None
-        window = rules.trigger_window_us[name]
-        for trigger_name, step in candidate.steps:
-            if trigger_name != name:
-                continue
-            found = _chain_through(
-                newer,
-                candidate,
-                older,
-                name,
-                step,
-                len(rule.steps),
-                window,
-                oldest_us,
-            )
-            if found is not None and (best is None or found[0].at > best[0].at):
-                best = found
-        if best is None:
-            continue
+    for name, sequence in best.items():
         previous = completed.get(name)
-        if hit is None and (previous is None or previous < latest_us - window):
-            hit = (name, best)
-        if previous is None or best[0].at > previous:
-            completed = {**completed, name: best[0].at}
+        if hit is None and (previous is None or previous < latest_us - windows[name]):
+            hit = (name, sequence)
+        if previous is None or sequence[0].at > previous:
+            completed = {**completed, name: sequence[0].at}
 
     size = memory.size + 1
     if size > 2 * MAX_CANDIDATES:
