@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from handlers.ingest.native import validate_events
-from handlers.ingest.webhook import IngestResult, ingest
+from handlers.ingest.webhook import Ingester, IngestResult, ingest
 from store.models import AuditEntry, Event, Lead, Mql, OutboxMessage
 from tests.handlers.ingest.builders import counts, event
 
@@ -316,3 +317,31 @@ async def test_a_lead_known_by_email_is_adopted_when_its_crm_id_arrives(
         "Ken",
     )
     assert lead.score == 45
+
+
+async def test_group_commit_keeps_each_request_all_or_nothing(runtime: Runtime) -> None:
+    async with runtime.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "CREATE TRIGGER poison BEFORE INSERT ON event WHEN NEW.dedupe_key = 'native:bad'"
+                " BEGIN SELECT RAISE(ABORT, 'poisoned event'); END"
+            )
+        )
+    ingester = Ingester(runtime.deps)
+    known = runtime.config.known_types
+    good_a = validate_events({"events": downloads("a", 3)}, known)
+    bad = validate_events({"events": [*downloads("b", 2), event("bad")]}, known)
+    good_c = validate_events({"events": [*downloads("c", 2), event("a0")]}, known)
+    results = await asyncio.gather(
+        ingester.submit(good_a),
+        ingester.submit(bad),
+        ingester.submit(good_c),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], Exception)
+    assert "poisoned event" in str(results[1])
+    assert results[0] == IngestResult(accepted=3, duplicates=0, mqls=[])
+    assert results[2] == IngestResult(accepted=2, duplicates=1, mqls=[])
+    keys = sorted(e.dedupe_key for e in await all_of(runtime, Event))
+    assert keys == ["native:a0", "native:a1", "native:a2", "native:c0", "native:c1"]
+    assert (await lead_row(runtime)).score == 75
