@@ -78,6 +78,10 @@ class _Cohort:
     def claimed(self) -> ColumnElement[bool]:
         return or_(MQL.c.claimed_at < self.as_of, self.decided())
 
+    def timed_claim(self) -> ColumnElement[bool]:
+        """Claimed before ``as_of`` with its business time to claim recorded."""
+        return and_(MQL.c.claimed_at < self.as_of, MQL.c.claim_business_seconds.is_not(None))
+
     def breached(self) -> ColumnElement[bool]:
         """Flagged by the reminder job, claimed slower than the claim SLA, or past an SLA now."""
         sla = self.sla
@@ -137,17 +141,15 @@ async def period_figures(
     """
     as_of = period.end if as_of is None else as_of
     cohort = _Cohort(period, as_of, sla)
-    totals = (
-        await session.exec(
-            select(
-                func.count(),
-                _count_if(cohort.claimed()),
-                _count_if(cohort.breached()),
-                *(_count_if(cohort.outcome(s)) for s in _DISPOSITIONS),
-            ).where(cohort.where)
-        )
-    ).one()
-    created, claimed, breaches, sql, lead, recycled, disqualified = (int(v) for v in totals)
+    columns: list[ColumnElement[Any]] = [
+        func.count(),
+        _count_if(cohort.claimed()),
+        _count_if(cohort.breached()),
+        *(_count_if(cohort.outcome(s)) for s in _DISPOSITIONS),
+        _count_if(cohort.timed_claim()),
+    ]
+    totals = (await session.exec(select(*columns).where(cohort.where))).one()
+    created, claimed, breaches, sql, lead, recycled, disqualified, timed = (int(v) for v in totals)
     outcomes = Outcomes(
         sql=sql,
         lead=lead,
@@ -160,7 +162,7 @@ async def period_figures(
         as_of=as_of,
         created=created,
         claimed=claimed,
-        claim_times=await _claim_times(session, cohort),
+        claim_times=await _claim_times(session, cohort, timed),
         sla_breaches=breaches,
         outcomes=outcomes,
     )
@@ -212,10 +214,10 @@ async def _reasons(session: AsyncSession, cohort: _Cohort) -> dict[str, tuple[Re
     }
 
 
-async def _claim_times(session: AsyncSession, cohort: _Cohort) -> ClaimTimes:
-    """Median and 90th percentile with percentile_cont semantics on both databases."""
+async def _claim_times(session: AsyncSession, cohort: _Cohort, count: int) -> ClaimTimes:
+    """Median and 90th percentile of the ``count`` timed claims (percentile_cont semantics)."""
     seconds = MQL.c.claim_business_seconds
-    where = and_(cohort.where, MQL.c.claimed_at < cohort.as_of, seconds.is_not(None))
+    where = and_(cohort.where, cohort.timed_claim())
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     if dialect == "postgresql":
         row = (
@@ -233,7 +235,6 @@ async def _claim_times(session: AsyncSession, cohort: _Cohort) -> ClaimTimes:
             None if median is None else round(float(median), 3),
             None if p90 is None else round(float(p90), 3),
         )
-    count = int((await session.exec(select(func.count()).where(where))).one())
     if count == 0:
         return ClaimTimes(0, None, None)
     values = []
