@@ -55,6 +55,8 @@ async def publish(session: AsyncSession, deps: Deps, change: Change, *, now: dat
         to_state=mql.state,
         detail={"owner": mql.owner_id, "previous_owner": change.previous_owner, **change.detail},
     )
+    # The card changes first, then the thread says who did it (a card's rows go in order).
+    await enqueue_card_update(session, deps, mql_id)
     await enqueue(
         session,
         dedupe_key=f"reply:{mql_id}:v{version}",
@@ -66,7 +68,6 @@ async def publish(session: AsyncSession, deps: Deps, change: Change, *, now: dat
         target_key=card_target(mql_id),
         mql_id=mql_id,
     )
-    await enqueue_card_update(session, deps, mql_id)
     if deps.config.crm_webhook_url:
         await enqueue(
             session,
