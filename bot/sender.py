@@ -301,6 +301,9 @@ class Sender:
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
+        # Channels this process got a 429 for, until when: a post leased ahead of its slot
+        # checks here before going out.
+        self._held: dict[str, datetime] = {}
 
     async def __aenter__(self) -> Sender:
         self._session = aiohttp.ClientSession(
@@ -337,7 +340,9 @@ class Sender:
 
     # ----- the database side ---------------------------------------------------------------
 
-    async def claim(self, now: datetime, limit: int) -> ClaimBatch:
+    async def claim(
+        self, now: datetime, limit: int, lookahead: timedelta = timedelta(0)
+    ) -> ClaimBatch:
         """Lease due rows to this sender; dead-letter the ones that can never be sent."""
         async with self.runtime.sessions() as session, session.begin():
             batch = await claim_due(
@@ -348,6 +353,7 @@ class Sender:
                 limit=limit,
                 per_channel_interval=self.options.per_channel_interval,
                 max_attempts=self.options.max_attempts,
+                lookahead=lookahead,
             )
         for dead in batch.dead:
             self._dead_letter_logged(dead.id, dead.kind, dead.error)
@@ -393,6 +399,7 @@ class Sender:
                 channel = row.target_channel if row.kind == "reply" else row.channel
                 if outcome.rate_limited and row.kind in ("post", "reply") and channel:
                     await hold_channel(session, channel=channel, until=retry_at)
+                    self._held[channel] = max(retry_at, self._held.get(channel, retry_at))
                 return "rate_limited" if outcome.rate_limited else "retried"
             error = outcome.error
             if isinstance(outcome, Retry):
@@ -592,8 +599,16 @@ class Sender:
 
     async def deliver(self, row: ClaimedRow, now: datetime | None = None) -> str:
         """Send one leased row and record the outcome; never raises (except on cancellation)."""
+        channel = row.target_channel if row.kind == "reply" else row.channel
+        if row.send_at is not None and now is None:
+            await asyncio.sleep(max(0.0, (row.send_at - self.runtime.clock()).total_seconds()))
+        held = self._held.get(channel or "")
+        current = now or self.runtime.clock()
         try:
-            outcome: Outcome = await self._execute(row)
+            if held is not None and held > current and row.kind in ("post", "reply"):
+                outcome: Outcome = Retry("channel rate limited", held - current, rate_limited=True)
+            else:
+                outcome = await self._execute(row)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -646,6 +661,8 @@ class Sender:
         next paced slot, or after the poll interval."""
         opts = self.options
         poll = opts.poll_interval.total_seconds()
+        # Lease a channel's next post one slot ahead: it then waits for its slot in memory.
+        lookahead = opts.per_channel_interval
         in_flight: set[asyncio.Task[str]] = set()
         stopping = asyncio.create_task(stop.wait())
         depth_at = 0.0
@@ -657,7 +674,7 @@ class Sender:
                 if room > 0:
                     now = self.runtime.clock()
                     try:
-                        batch = await self.claim(now, min(room, opts.batch))
+                        batch = await self.claim(now, min(room, opts.batch), lookahead)
                     except Exception:
                         log.exception("outbox claim failed; trying again")
                         batch = ClaimBatch()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,6 +99,8 @@ class ClaimedRow:
     # The target's message for updates and replies; None when it has none yet.
     target_channel: str | None = None
     target_ts: str | None = None
+    # A paced post leased ahead of its slot: not to be sent before this instant.
+    send_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,13 @@ class ClaimBatch:
 
     rows: list[ClaimedRow] = field(default_factory=list)
     dead: list[DeadRow] = field(default_factory=list)
-    # The earliest instant a channel that is being paced accepts a post again.
+    # The earliest instant a post held back by pacing can be claimed.
     paced_until: datetime | None = None
 
 
-def _due_rows(now: datetime, limit: int, *, skip_locked: bool) -> SelectOfScalar[OutboxMessage]:
+def _due_rows(
+    now: datetime, limit: int, *, skip_locked: bool, paced_after: datetime
+) -> SelectOfScalar[OutboxMessage]:
     earlier = aliased(OutboxMessage)
     pace = aliased(ChannelPace)
     # Per target, only the oldest unfinished row may go, and only when no older row of the
@@ -141,7 +145,9 @@ def _due_rows(now: datetime, limit: int, *, skip_locked: bool) -> SelectOfScalar
     # batch and starve the others.
     channel_paced = (
         select(pace.channel)
-        .where(col(pace.channel) == col(OutboxMessage.channel), col(pace.next_post_at) > now)
+        .where(
+            col(pace.channel) == col(OutboxMessage.channel), col(pace.next_post_at) > paced_after
+        )
         .exists()
     )
     stmt = (
@@ -202,9 +208,10 @@ async def _take_pace_slot(
     *,
     now: datetime,
     interval: timedelta,
+    lookahead: timedelta,
     known: dict[str, datetime],
 ) -> datetime | None:
-    """Take the channel's posting slot; return None on success, else when the slot opens."""
+    """Take the channel's next posting slot if it starts by now + lookahead; return its start."""
     if channel not in known:
         await session.exec(
             insert_ignore(session, table_of(ChannelPace), ["channel"]).values(
@@ -216,22 +223,22 @@ async def _take_pace_slot(
         ).one()
         known[channel] = pace.next_post_at
     current = known[channel]
-    if current > now:
-        return current
+    if current > now + lookahead:
+        return None
     # Slots are spaced by the interval from the previous slot, not from whenever the sender
-    # woke up, so a steady burst keeps the full rate despite wake-up latency; a tenth of an
-    # interval of lateness is absorbed, more (an idle channel) restarts the grid from now.
-    following = max(current + interval, now + interval - interval / 10)
+    # woke up, so a steady burst keeps the full rate despite wake-up latency: up to a quarter
+    # of an interval of lateness is caught up (Slack and the stand-in allow a short burst);
+    # more (an idle channel) restarts the grid from now.
+    following = max(current + interval, now + interval - interval / 4)
     result = await session.exec(
         update(ChannelPace)
         .where(col(ChannelPace.channel) == channel, col(ChannelPace.next_post_at) == current)
         .values(next_post_at=following)
     )
-    if result.rowcount != 1:  # another process took this slot first
-        known[channel] = following
-        return following
     known[channel] = following
-    return None
+    if result.rowcount != 1:  # another process took this slot first
+        return None
+    return max(current, now)
 
 
 async def claim_due(
@@ -243,19 +250,25 @@ async def claim_due(
     limit: int,
     per_channel_interval: timedelta,
     max_attempts: int,
+    lookahead: timedelta = timedelta(0),
 ) -> ClaimBatch:
     """Lease up to `limit` due rows to `worker` until now + lease, in id order.
 
     Per target, rows go one at a time in id order, and updates and replies carry their target's
     Slack message. At most one post per channel is leased per `per_channel_interval` across all
-    processes (ChannelPace). On PostgreSQL the rows are locked with SKIP LOCKED so concurrent
+    processes (ChannelPace); with a `lookahead`, a post whose slot starts within it is leased
+    already, with `send_at` set, so the sender can wait for the slot without a database round
+    trip in between (that keeps a burst at the full rate). On PostgreSQL the rows are locked with SKIP LOCKED so concurrent
     senders never lease the same row; SQLite serialises whole transactions (BEGIN IMMEDIATE).
     """
     if limit < 1:
         raise ValueError(f"claim limit must be >= 1, got {limit}")
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     batch = ClaimBatch()
-    candidates = (await session.exec(_due_rows(now, limit, skip_locked=postgres))).all()
+    paced_after = now + lookahead
+    candidates = (
+        await session.exec(_due_rows(now, limit, skip_locked=postgres, paced_after=paced_after))
+    ).all()
     ready: list[ClaimedRow] = []
     for row in candidates:
         assert row.id is not None
@@ -302,17 +315,21 @@ async def claim_due(
         channel = _paced_channel(claimed)
         if channel is not None:
             first_post.setdefault(channel, claimed.id)
-    granted: set[int] = set()
+    granted: dict[int, datetime] = {}
     paces: dict[str, datetime] = {}
     for channel in sorted(first_post):
-        opens = await _take_pace_slot(
-            session, channel, now=now, interval=per_channel_interval, known=paces
-        )
-        if opens is None:
-            granted.add(first_post[channel])
+        slot = await _take_pace_slot(
+            session, channel, now=now, interval=per_channel_interval, lookahead=lookahead,
+            known=paces,
+        )  # fmt: skip
+        if slot is not None:
+            granted[first_post[channel]] = slot
     for claimed in ready:
-        if _paced_channel(claimed) is not None and claimed.id not in granted:
-            continue
+        if _paced_channel(claimed) is not None:
+            if claimed.id not in granted:
+                continue
+            if granted[claimed.id] > now:
+                claimed = replace(claimed, send_at=granted[claimed.id])
         await session.exec(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == claimed.id)
@@ -332,12 +349,12 @@ async def claim_due(
     opens_at = (
         await session.exec(
             select(func.min(ChannelPace.next_post_at)).where(
-                col(ChannelPace.next_post_at) > now, waiting
+                col(ChannelPace.next_post_at) > paced_after, waiting
             )
         )
     ).one()
-    if opens_at is not None and (batch.paced_until is None or opens_at < batch.paced_until):
-        batch.paced_until = opens_at
+    if opens_at is not None:
+        batch.paced_until = opens_at - lookahead
     return batch
 
 

@@ -100,17 +100,17 @@ async def test_posting_into_one_channel_is_paced_across_claims(
 
     first = await claim(db, now)
     same_instant = await claim(db, now)
-    a_bit_early = await claim(db, now + 0.9 * INTERVAL - timedelta(microseconds=1))
-    slightly_late = await claim(db, now + 0.9 * INTERVAL + timedelta(milliseconds=50))
+    a_bit_early = await claim(db, now + 0.75 * INTERVAL - timedelta(microseconds=1))
+    slightly_late = await claim(db, now + 0.75 * INTERVAL + timedelta(milliseconds=50))
     after_a_pause = await claim(db, now + 2.5 * INTERVAL)
 
     assert ids(first) == [posts[0], other, webhook]
-    # After an idle channel the first post may be followed 0.9 interval later, no sooner.
-    assert (ids(same_instant), same_instant.paced_until) == ([], now + 0.9 * INTERVAL)
+    # After an idle channel the first post may be followed 0.75 interval later, no sooner.
+    assert (ids(same_instant), same_instant.paced_until) == ([], now + 0.75 * INTERVAL)
     assert ids(a_bit_early) == []
     # Wake-up latency does not push the schedule back: the next slot stays on the grid.
-    assert (ids(slightly_late), slightly_late.paced_until) == ([posts[1]], now + 1.9 * INTERVAL)
-    assert (ids(after_a_pause), after_a_pause.paced_until) == ([posts[2]], now + 3.4 * INTERVAL)
+    assert (ids(slightly_late), slightly_late.paced_until) == ([posts[1]], now + 1.75 * INTERVAL)
+    assert (ids(after_a_pause), after_a_pause.paced_until) == ([posts[2]], now + 3.25 * INTERVAL)
 
 
 async def test_busy_channel_does_not_starve_the_others(db: SessionFactory, now: datetime) -> None:
