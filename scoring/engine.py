@@ -216,7 +216,7 @@ def _prune_segments(
     if drop:
         segments = segments[drop:]
     last = segments[-1]
-    if last.size and not last.size % FOLD_EVERY:
+    if last.size >= last.fold_due:
         segments = (*segments[:-1], seg_ops.fold(last, horizon, half))
     return segments
 
@@ -272,9 +272,9 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
             segments = segments + (seg_ops.single(at, key, absolute, figure),)  # noqa: RUF005
         else:
             before_raw = last.value if half is None else last.value * 2.0 ** (-gap / half)
-            start, _, _, shield_at, shield_key, abs_score, items, size = last
+            start, _, _, shield_at, shield_key, abs_score, items, size, fold_due = last
             if absolute:
-                grown = _new(Segment, (start, at, figure, at, key, figure, None, 0))
+                grown = _new(Segment, (start, at, figure, at, key, figure, None, 0, FOLD_EVERY))
             elif figure:
                 grown = _new(
                     Segment,
@@ -287,11 +287,23 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
                         abs_score,
                         (at, figure, items),
                         size + 1,
+                        fold_due,
                     ),
                 )
             else:
                 grown = _new(
-                    Segment, (start, at, before_raw, shield_at, shield_key, abs_score, items, size)
+                    Segment,
+                    (
+                        start,
+                        at,
+                        before_raw,
+                        shield_at,
+                        shield_key,
+                        abs_score,
+                        items,
+                        size,
+                        fold_due,
+                    ),
                 )
             segments = segments[:-1] + (grown,)  # noqa: RUF005
         after_raw = segments[-1].value
@@ -302,8 +314,8 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
         after_raw = _raw_at(segments, rules, ref)
 
     horizon = ref - retention
-    size = segments[-1].size
-    if (size and not size % FOLD_EVERY) or (
+    last = segments[-1]
+    if last.size >= last.fold_due or (
         len(segments) > 1 and segments[0].end < horizon - (reset or 0)
     ):
         segments = _prune_segments(segments, horizon, reset, half)

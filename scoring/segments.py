@@ -22,7 +22,7 @@ from typing import NamedTuple, Union
 
 # (occurred µs, points, older items) — None is the empty list.
 Chain = Union[tuple[int, float, "Chain"], None]  # noqa: UP007 (a recursive alias needs Union)
-FOLD_EVERY = 64  # try folding old items whenever a segment's item count reaches a multiple
+FOLD_EVERY = 64  # the smallest item count at which folding old items is tried
 
 
 class Segment(NamedTuple):
@@ -36,6 +36,12 @@ class Segment(NamedTuple):
     abs_score: float  # the governing absolute score (0.0 without one)
     items: Chain  # points at or after the shield, newest first; zero points left out
     size: int  # number of items
+    fold_due: int  # try folding when `size` reaches this (doubling keeps the tries amortised O(1))
+
+
+def due_after(size: int) -> int:
+    """The item count at which to try folding next, after a try left `size` items."""
+    return max(FOLD_EVERY, 2 * size)
 
 
 def decay(delta_us: int, half_life_us: int | None) -> float:
@@ -63,10 +69,10 @@ def chain_of(oldest_first: list[tuple[int, float]], tail: Chain = None) -> Chain
 def single(at: int, key: str, absolute: bool, figure: float) -> Segment:
     """The segment of one event: an absolute score, or points (zero points keep no item)."""
     if absolute:
-        return Segment(at, at, figure, at, key, figure, None, 0)
+        return Segment(at, at, figure, at, key, figure, None, 0, FOLD_EVERY)
     if figure:
-        return Segment(at, at, figure, None, "", 0.0, (at, figure, None), 1)
-    return Segment(at, at, 0.0, None, "", 0.0, None, 0)
+        return Segment(at, at, figure, None, "", 0.0, (at, figure, None), 1, FOLD_EVERY)
+    return Segment(at, at, 0.0, None, "", 0.0, None, 0, FOLD_EVERY)
 
 
 def recompute(seg: Segment, half_life_us: int | None) -> Segment:
@@ -77,9 +83,7 @@ def recompute(seg: Segment, half_life_us: int | None) -> Segment:
         value = seg.abs_score * decay(end - seg.shield_at, half_life_us)
     for at, points in newest_first(seg.items):
         value += points * decay(end - at, half_life_us)
-    return Segment(
-        seg.start, end, value, seg.shield_at, seg.shield_key, seg.abs_score, seg.items, seg.size
-    )
+    return Segment(seg.start, end, value, *seg[3:])
 
 
 def compose(first: Segment, second: Segment, half_life_us: int | None) -> Segment:
@@ -102,6 +106,7 @@ def compose(first: Segment, second: Segment, half_life_us: int | None) -> Segmen
         first.abs_score,
         items,
         first.size + second.size,
+        max(first.fold_due, second.fold_due),
     )
 
 
@@ -115,7 +120,17 @@ def insert_inside(
             return seg  # superseded by a later absolute score
         kept = [item for item in newest_first(seg.items) if item[0] >= at]
         kept.reverse()
-        rebuilt = Segment(seg.start, seg.end, 0.0, at, key, figure, chain_of(kept), len(kept))
+        rebuilt = Segment(
+            seg.start,
+            seg.end,
+            0.0,
+            at,
+            key,
+            figure,
+            chain_of(kept),
+            len(kept),
+            due_after(len(kept)),
+        )
         return recompute(rebuilt, half_life_us)
     if (shield_at is not None and at < shield_at) or not figure:
         return seg  # before the absolute score that replaced it, or worth nothing
@@ -128,7 +143,15 @@ def insert_inside(
     items = chain_of(newer, (at, figure, rest))
     value = seg.value + figure * decay(seg.end - at, half_life_us)
     return Segment(
-        seg.start, seg.end, value, shield_at, seg.shield_key, seg.abs_score, items, seg.size + 1
+        seg.start,
+        seg.end,
+        value,
+        shield_at,
+        seg.shield_key,
+        seg.abs_score,
+        items,
+        seg.size + 1,
+        seg.fold_due,
     )
 
 
@@ -140,12 +163,12 @@ def fold(seg: Segment, horizon_us: int, half_life_us: int | None) -> Segment:
         newer.append((rest[0], rest[1]))
         rest = rest[2]
     if rest is None or rest[2] is None:
-        return seg  # fewer than two old items: nothing to fold
+        return Segment(*seg[:8], due_after(seg.size))  # fewer than two old items: nothing to fold
     last_at = rest[0]
     folded = sum(points * decay(last_at - at, half_life_us) for at, points in newest_first(rest))
     newer.reverse()
     items = chain_of(newer, (last_at, folded, None))
-    return Segment(*seg[:6], items, len(newer) + 1)
+    return Segment(*seg[:6], items, len(newer) + 1, due_after(len(newer) + 1))
 
 
 def cut_before(seg: Segment, at: int, half_life_us: int | None) -> Segment:
@@ -160,6 +183,7 @@ def cut_before(seg: Segment, at: int, half_life_us: int | None) -> Segment:
         return Segment(at, *seg[1:])
     kept = [item for item in newest_first(seg.items) if item[0] >= at]
     kept.reverse()
-    return recompute(
-        Segment(at, seg.end, 0.0, at, "", 0.0, chain_of(kept), len(kept)), half_life_us
+    rebuilt = Segment(
+        at, seg.end, 0.0, at, "", 0.0, chain_of(kept), len(kept), due_after(len(kept))
     )
+    return recompute(rebuilt, half_life_us)

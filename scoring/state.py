@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from scoring.instants import from_us
 from scoring.keymemory import from_list, knows, listed
-from scoring.segments import Segment, chain_of, newest_first
+from scoring.segments import Segment, chain_of, due_after, newest_first
 from scoring.triggers import EMPTY, Candidate, TriggerMemory, memory_of
 from scoring.triggers import newest_first as candidates_newest_first
 
@@ -189,6 +189,7 @@ def _segment(raw: Any) -> Segment:
         _float(abs_score, "segment absolute score"),
         chain_of(items),
         len(items),
+        due_after(len(items)),
     )
 
 

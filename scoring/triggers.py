@@ -100,12 +100,15 @@ def _chain_through(
     """
     later: list[Candidate] = []
     at = pivot.at
+    latest_end = at + window_us  # the start is at or before the pivot
     index = 0
     for wanted in range(step + 1, steps):
         ref = (name, wanted)
         while index < len(newer):
             candidate = newer[index]
             index += 1
+            if candidate.at > latest_end:
+                return None
             if candidate.at > at and ref in candidate.steps:
                 later.append(candidate)
                 at = candidate.at
@@ -113,13 +116,14 @@ def _chain_through(
         else:
             return None
     end = at
+    earliest_start = max(oldest_us, end - window_us)  # so every walk stays inside the window
     earlier: list[Candidate] = []
     at = pivot.at
     for wanted in range(step - 1, -1, -1):
         ref = (name, wanted)
         while older is not None:
             candidate, older = older
-            if candidate.at < oldest_us:
+            if candidate.at < earliest_start:
                 return None
             if candidate.at < at and ref in candidate.steps:
                 earlier.append(candidate)
