@@ -261,3 +261,26 @@ async def test_concurrent_claimers_on_postgres_never_share_a_row(
     assert len(set(everything)) == 120
     assert {r.attempts for r in rows} == {1}
     assert sum(1 for taken in results if taken) > 1  # the work really was shared
+
+
+async def test_lookahead_leases_the_next_post_with_its_slot(
+    db: SessionFactory, now: datetime
+) -> None:
+    first, second, third = [await queue(db, now, f"p{i}", "post", channel="C1") for i in range(3)]
+
+    async with db() as session, session.begin():
+        batches = [
+            await claim_due(
+                session, now=now, worker="w", lease=LEASE, limit=10,
+                per_channel_interval=INTERVAL, max_attempts=8, lookahead=INTERVAL,
+            )
+            for _ in range(3)
+        ]  # fmt: skip
+
+    assert [[(r.id, r.send_at) for r in b.rows] for b in batches] == [
+        [(first, None)],
+        [(second, now + 0.75 * INTERVAL)],
+        [],
+    ]
+    assert batches[2].paced_until == now + 0.75 * INTERVAL
+    assert third not in ids(batches[2])
