@@ -101,6 +101,7 @@ async def run(count: int, limit: float, burst: int, db_url: str | None) -> dict[
         metadata = call.args.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
+        assert isinstance(metadata, dict)
         keys[str(metadata["event_payload"][MARKER_KEY])] += 1
     times = sorted(c.at for c in ok)
     span = times[-1] - times[0] if len(times) > 1 else 0.0
