@@ -185,21 +185,9 @@ def test_the_source_scan_finds_the_calls_it_should() -> None:
     assert unknown == [], f"add the scopes of {unknown} to SCOPES (called in {methods})"
 
 
-MISSING_HISTORY = pytest.mark.xfail(
-    strict=True,
-    reason="the manifests lack channels:history/groups:history, which the sender's in-doubt "
-    "lookup needs (it falls back to sending again without them)",
-)
-
-
 @pytest.mark.parametrize(
     "method",
-    [
-        pytest.param(m, marks=MISSING_HISTORY)
-        if m in ("conversations.history", "conversations.replies")
-        else m
-        for m in sorted(called_methods())
-    ],
+    sorted(called_methods()),
 )
 @pytest.mark.parametrize("socket", MANIFESTS.values(), ids=MANIFESTS.keys())
 def test_scopes_cover_every_web_api_method_the_bot_calls(method: str, socket: bool) -> None:
