@@ -6,12 +6,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
-
 from handlers.context import Deps
 from scoring.engine import score_at
 from scoring.state import LeadScoreState
-from store.models import Lead
+from store.sweeps import scored_leads
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +32,7 @@ async def run_decay(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[st
     last_id = 0
     while True:
         async with deps.sessions() as session, session.begin():
-            leads = (
-                await session.exec(
-                    select(Lead)
-                    .where(col(Lead.score) != 0, col(Lead.id) > last_id)
-                    .order_by(col(Lead.id))
-                    .limit(batch)
-                )
-            ).all()
+            leads = await scored_leads(session, after_id=last_id, limit=batch)
             for lead in leads:
                 assert lead.id is not None
                 last_id = lead.id

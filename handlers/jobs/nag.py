@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps, HandlerConfig
@@ -26,11 +25,12 @@ from handlers.slack.catalog import Catalog
 from handlers.slack.changes import Change, publish
 from scoring.clock import business_elapsed
 from scoring.sla import Action, ReminderLevel, SlaSnapshot, Stage, due_levels, next_due_at
+from store import claims
 from store.leads import get_lead
-from store.models import Mql, MqlState, Reminder
+from store.models import Mql, MqlState
 from store.outbox import card_target, enqueue
 from store.sdrs import pick_sdr
-from store.upsert import insert_returning_id, table_of
+from store.sweeps import due_nags, lock_mql, record_reminder
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +52,8 @@ async def run_nag(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[str,
     after: tuple[datetime, int] | None = None
     while True:
         async with deps.sessions() as session:
-            query = select(Mql.nag_due_at, Mql.id).where(col(Mql.nag_due_at) <= now)
-            if after is not None:
-                last_due, last_id = after
-                query = query.where(
-                    (col(Mql.nag_due_at) > last_due)
-                    | ((col(Mql.nag_due_at) == last_due) & (col(Mql.id) > last_id))
-                )
-            rows = (
-                await session.exec(query.order_by(col(Mql.nag_due_at), col(Mql.id)).limit(batch))
-            ).all()
+            rows = await due_nags(session, now=now, after=after, limit=batch)
         for due_at, mql_id in rows:
-            assert due_at is not None
-            assert mql_id is not None
             after = (due_at, mql_id)
             try:
                 async with deps.sessions() as session, session.begin():
@@ -80,12 +69,13 @@ async def run_nag(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[str,
 
 async def _nag_one(session: AsyncSession, deps: Deps, mql_id: int, now: datetime) -> str:
     config = deps.config
-    # Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises writers): a Claim
-    # click waits for this tick instead of being overwritten by it.
-    mql = (await session.exec(select(Mql).where(col(Mql.id) == mql_id).with_for_update())).first()
+    # A Claim click waits for this tick instead of being overwritten by it.
+    mql = await lock_mql(session, mql_id=mql_id)
     if mql is None or mql.nag_due_at is None or mql.nag_due_at > now:
         return "moved"  # changed since the batch was read (claimed, dispositioned, replica)
-    snapshot = snapshot_of(mql, await _sent_levels(session, mql_id, mql.state))
+    stage = Stage.UNCLAIMED if mql.state == MqlState.OPEN else Stage.UNWORKED
+    sent_levels = await claims.sent_levels(session, mql_id=mql_id, stage=stage.value)
+    snapshot = snapshot_of(mql, sent_levels)
     if snapshot is None:
         mql.nag_due_at = None  # dispositioned without clearing it: nothing is ever due
         session.add(mql)
@@ -94,13 +84,9 @@ async def _nag_one(session: AsyncSession, deps: Deps, mql_id: int, now: datetime
     outcome = "waiting"
     if due:
         level = due[0]
-        sent = await insert_returning_id(
-            session,
-            table_of(Reminder),
-            ["mql_id", "stage", "level"],
-            {"mql_id": mql_id, "stage": level.stage.value, "level": level.level, "sent_at": now},
-        )
-        if sent is not None:
+        if await record_reminder(
+            session, mql_id=mql_id, stage=level.stage.value, level=level.level, now=now
+        ):
             outcome = await _send(session, deps, mql, snapshot, level, now)
         snapshot = dataclasses.replace(snapshot, sent_levels=snapshot.sent_levels | {level.level})
     if mql.state == MqlState.CLAIMED and snapshot.stage is Stage.UNCLAIMED:
@@ -123,16 +109,6 @@ def _not_before(due: datetime | None, now: datetime, config: HandlerConfig) -> d
     if due is None or due > now:
         return due
     return max(due, config.calendar.next_opening(now))
-
-
-async def _sent_levels(session: AsyncSession, mql_id: int, state: str) -> frozenset[int]:
-    stage = Stage.UNCLAIMED if state == MqlState.OPEN else Stage.UNWORKED
-    rows = await session.exec(
-        select(Reminder.level).where(
-            col(Reminder.mql_id) == mql_id, col(Reminder.stage) == stage.value
-        )
-    )
-    return frozenset(rows.all())
 
 
 async def _send(

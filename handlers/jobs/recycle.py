@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
@@ -18,7 +17,8 @@ from handlers.slack.changes import Change, publish
 from scoring.engine import reset_score, score_at
 from scoring.state import LeadScoreState
 from store.leads import get_lead
-from store.models import LeadStage, Mql, MqlState
+from store.models import LeadStage, MqlState
+from store.sweeps import lock_mql, recycled_due
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +39,8 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
     last_id = 0
     while True:
         async with deps.sessions() as session:
-            rows = (
-                await session.exec(
-                    select(Mql.id)
-                    .where(
-                        col(Mql.state) == MqlState.RECYCLED,
-                        col(Mql.recycle_until) <= today,
-                        col(Mql.returned_at).is_(None),
-                        col(Mql.id) > last_id,
-                    )
-                    .order_by(col(Mql.id))
-                    .limit(batch)
-                )
-            ).all()
+            rows = await recycled_due(session, today=today, after_id=last_id, limit=batch)
         for mql_id in rows:
-            assert mql_id is not None
             last_id = mql_id
             try:
                 async with deps.sessions() as session, session.begin():
@@ -69,7 +56,7 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
 
 async def _return_one(session: AsyncSession, deps: Deps, mql_id: int, now: datetime) -> str:
     config = deps.config
-    mql = (await session.exec(select(Mql).where(col(Mql.id) == mql_id).with_for_update())).first()
+    mql = await lock_mql(session, mql_id=mql_id)
     if mql is None or mql.state != MqlState.RECYCLED or mql.returned_at is not None:
         return "moved"  # re-dispositioned or returned since the batch was read
     lead = await get_lead(session, lead_id=mql.lead_id)
