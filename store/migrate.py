@@ -27,6 +27,11 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision` (creating an SQLite file if needed)."""
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     try:
+        if engine.dialect.name == "sqlite":
+            # WAL is a property of the file: set it once here so that the first connections of
+            # several processes do not race to switch it.
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         with engine.begin() as conn:
             config = alembic_config(url)
             config.attributes["connection"] = conn
