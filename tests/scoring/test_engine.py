@@ -457,3 +457,17 @@ def test_bad_rules_are_refused_with_a_clear_reason(kwargs: dict[str, object], me
     arguments: dict[str, object] = {"points": POINTS, **kwargs}
     with pytest.raises(ValueError, match=message):
         ScoringRules(**arguments)  # type: ignore[arg-type]
+
+
+def test_long_active_run_stays_bounded_and_exact_for_late_absolute_scores() -> None:
+    # One event a day for 200 days never goes quiet; with 30 days of retention, the items older
+    # than that are folded, and a late absolute score inside retention still keeps exactly the
+    # points after it.
+    rules = ScoringRules(points=POINTS, threshold=10_000, retention=timedelta(days=30))
+    days = [event(f"d{n}", "email_opened", n * DAY) for n in range(200)]
+    state = final(days, rules)
+
+    assert state.score == 1000
+    assert len(state.to_json()["segments"][0][6]) < 100
+    late = apply_event(state, event("abs", "score_changed", 189 * DAY + SECOND, score=7), rules)
+    assert late.score_after == 7 + 10 * 5  # days 190..199
