@@ -161,6 +161,7 @@ async def running_bot(
     crm_webhook_url: str | None = None,
     sender: bool = True,
     channel_interval: timedelta = timedelta(milliseconds=20),
+    poll_interval: timedelta = timedelta(milliseconds=10),
 ) -> AsyncIterator[Bot]:
     """The bot on a free port with the stand-in as Slack and the sender draining the outbox.
 
@@ -197,7 +198,7 @@ async def running_bot(
         options = SenderOptions.from_settings(
             settings,
             per_channel_interval=channel_interval,
-            poll_interval=timedelta(milliseconds=10),
+            poll_interval=poll_interval,
         )
         draining: asyncio.Task[Any] | None = None
         try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from handlers.slack.actions import ActionId
-from handlers.slack.claim import handle_claim
+from handlers.slack.claim import ClaimGate, handle_claim
 from handlers.slack.membership import Membership
 from store.engine import SessionFactory
 from store.models import MqlState
@@ -123,12 +125,16 @@ async def test_a_double_click_by_the_winner_changes_nothing_and_says_nothing(
     ]
 
 
-async def test_concurrent_clicks_make_exactly_one_owner(sessions: SessionFactory) -> None:
+@pytest.mark.parametrize("gated", [False, True])
+async def test_concurrent_clicks_make_exactly_one_owner(
+    sessions: SessionFactory, gated: bool
+) -> None:
     mql_id = await add_mql(sessions)
     users = [f"U0SDR{i:02d}" for i in range(20)]
     slack = FakeSlack()
     d = deps(sessions, config(sdr_users=tuple(users)))
     membership = Membership(d.config)
+    gate = ClaimGate() if gated else None
 
     await asyncio.gather(
         *(
@@ -138,6 +144,7 @@ async def test_concurrent_clicks_make_exactly_one_owner(sessions: SessionFactory
                 client=slack,
                 deps=d,
                 membership=membership,
+                gate=gate,
             )
             for user in users
         )
