@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.slack.cards import enqueue_card_update
+from handlers.slack.home import enqueue_home_refreshes
 from store import audit
 from store.leads import get_lead
 from store.models import Mql
@@ -77,6 +78,8 @@ async def publish(session: AsyncSession, deps: Deps, change: Change, *, now: dat
             now=now,
             mql_id=mql_id,
         )
+    # The owners' and the managers' Home tabs list this MQL: refresh them (at most once a minute).
+    await enqueue_home_refreshes(session, deps, [mql.owner_id, change.previous_owner])
 
 
 async def webhook_payload(

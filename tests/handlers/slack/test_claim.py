@@ -14,6 +14,7 @@ from store.engine import SessionFactory
 from store.models import MqlState
 from tests.handlers.slack.changes_builders import (
     CHANNEL,
+    MANAGER,
     NOW,
     OUTSIDER,
     SDR_A,
@@ -89,6 +90,17 @@ async def test_the_first_click_claims_and_queues_card_reply_audit_and_webhook(
     assert (hook.payload["actor"], hook.payload["owner"]) == (SDR_A, SDR_A)
     assert hook.payload["at"] == NOW.isoformat()
     assert await audit(sessions) == [(SDR_A, "claim", "open", "claimed")]
+
+
+async def test_a_claim_refreshes_the_owners_and_the_managers_home_tabs(
+    sessions: SessionFactory,
+) -> None:
+    mql_id = await add_mql(sessions)
+    await claim_click(sessions, FakeSlack(), SDR_A, str(mql_id))
+
+    homes = await outbox(sessions, "home")
+    assert sorted(row.payload["user_id"] for row in homes) == [MANAGER, SDR_A]
+    assert all(row.payload["view"]["type"] == "home" for row in homes)
 
 
 async def test_a_later_clicker_is_told_who_has_it_and_nothing_changes(
