@@ -2,7 +2,7 @@
 
 Run: python bench/bench_scoring.py [--events N] [--leads N] [--seed N]
 1,000,000 events over 10,000 leads by default: mixed types with negative points, some external
-scores, trigger sequences, inactivity gaps and ~10% out-of-order arrivals. Events are built
+scores, trigger sequences, inactivity gaps, ~10% out-of-order arrivals and ~1% retries. Events are built
 before the clock starts (the ingest builds them anyway); the figure is for apply_event alone,
 including the per-lead state lookup. A second figure includes building the events.
 
@@ -63,7 +63,7 @@ RULES = ScoringRules(
     ),
 )
 START = datetime(2026, 1, 1, tzinfo=UTC)
-KINDS = (
+KINDS: tuple[tuple[str, int, dict[str, str]], ...] = (
     ("email_opened", 30, {"email": "newsletter"}),
     ("email_clicked", 12, {"email": "newsletter"}),
     ("page_visited", 25, {"url": "https://example.com/blog/ma"}),
@@ -76,7 +76,6 @@ KINDS = (
     ("score_changed", 9, {}),
 )
 TYPES = [k for k, weight, _ in KINDS for _ in range(weight)]
-PROPS = {k: p for k, _, p in KINDS}
 PROPS_BY_INDEX = [p for k, weight, p in KINDS for _ in range(weight)]
 
 
@@ -116,6 +115,11 @@ def lead_events(rng: random.Random, lead: int, count: int) -> list[tuple[str, Sc
         if rng.random() < 0.1:
             j = min(count - 1, i + rng.randrange(1, 6))
             events[i], events[j] = events[j], events[i]
+    # Retries: ~1% of events arrive a second time a little later (they replace another event,
+    # so the total stays --events).
+    for i in range(count - 3):
+        if rng.random() < 0.01:
+            events[i + 3] = events[i]
     return [(f"L{lead}", e) for e in events]
 
 

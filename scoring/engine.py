@@ -1,25 +1,4 @@
-"""The scoring engine: apply one event to a lead's stored state and say whether it qualified.
-
-Semantics (all times are the events' own `occurred_at`, never the arrival time):
-- Events are ordered by (occurred_at, key); at one instant an absolute score comes before points.
-- Points come from the rules' table (unknown types score 0), or from the event's `score_delta`;
-  an event with `score` sets the score as of its occurred_at: events before it no longer add.
-- Every event is activity. When two consecutive activities are at least `inactivity_reset`
-  apart, the score is 0 just before the later one is applied: a gap of exactly the reset period
-  resets, one microsecond less does not. With `decay_half_life` the score halves per half-life.
-- The score is kept raw (it can go below 0, so the order of arrival never matters) and clamped
-  to 0 only when read: `score_at`, `LeadScoreState.score`, `Applied.score_before/after`.
-
-Limits (each keeps the state small and bounded):
-- An event older than `retention` before the lead's latest activity is ignored on arrival; so
-  arrival order changes nothing only for events that lie within `retention` of one another.
-- Duplicates are recognised by key while the state remembers it (the newest MAX_KEYS keys);
-  beyond that the database's unique event id is the guard.
-- Triggers see only events within the longest trigger window before the latest activity (and at
-  most MAX_CANDIDATES of them); a trigger fires once per completion, not again while an earlier
-  completed sequence still starts within its window before the latest activity.
-- Changing the points table affects later events only; changing the half-life recomputes.
-"""
+"""The scoring engine: apply one event to a lead's stored state and say whether it qualified."""
 
 from __future__ import annotations
 
@@ -235,9 +214,29 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
     """Apply one event using only the stored state (never the lead's history).
 
     Applying the same set of events in any arrival order gives the same score (within float
-    tolerance, and within the limits in the module docstring); an event whose key the state
-    still remembers changes nothing. This is the hot path: the common case (an event at or
-    after the latest activity) is written out inline.
+    tolerance, and within the limits below); an event whose key the state still remembers
+    changes nothing. This is the hot path: the common case (an event at or after the latest
+    activity) is written out inline.
+
+    Semantics (all times are the events' own `occurred_at`, never the arrival time):
+    - Events are ordered by (occurred_at, key); at one instant an absolute score comes before points.
+    - Points come from the rules' table (unknown types score 0), or from the event's `score_delta`;
+      an event with `score` sets the score as of its occurred_at: events before it no longer add.
+    - Every event is activity. When two consecutive activities are at least `inactivity_reset`
+      apart, the score is 0 just before the later one is applied: a gap of exactly the reset period
+      resets, one microsecond less does not. With `decay_half_life` the score halves per half-life.
+    - The score is kept raw (it can go below 0, so the order of arrival never matters) and clamped
+      to 0 only when read: `score_at`, `LeadScoreState.score`, `Applied.score_before/after`.
+
+    Limits (each keeps the state small and bounded):
+    - An event older than `retention` before the lead's latest activity is ignored on arrival; so
+      arrival order changes nothing only for events that lie within `retention` of one another.
+    - Duplicates are recognised by key while the state remembers it (the newest MAX_KEYS keys);
+      beyond that the database's unique event id is the guard.
+    - Triggers see only events within the longest trigger window before the latest activity (and at
+      most MAX_CANDIDATES of them); a trigger fires once per completion, not again while an earlier
+      completed sequence still starts within its window before the latest activity.
+    - Changing the points table affects later events only; changing the half-life recomputes.
     """
     occurred = event.occurred_at
     # Exact: ScoredEvent guarantees a whole-second UTC offset (see instants.to_us for the rest).
@@ -334,7 +333,7 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
         if at >= oldest:
             steps = match_steps(rules, event_type, event.properties)
             if steps:
-                candidate = Candidate(at, key, event_type, event.label, steps)
+                candidate = _new(Candidate, (at, key, event_type, event.label, steps))
                 trigger_memory, hit = add_candidate(rules, trigger_memory, candidate, ref)
                 if hit is not None:
                     fired, chain = hit

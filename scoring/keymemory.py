@@ -1,17 +1,16 @@
-"""The event keys a lead's state remembers for idempotency: the newest MAX_KEYS, O(1) per event.
-
-Each state holds a dict key -> sequence number plus its own count; a key is known to the state
-when its number is among the state's newest MAX_KEYS (below its count). States of one lineage
-share the dict: the newest state (whose count equals the dict's TIP entry) adds its key in
-place, which no older state can see because the new number is at or above their counts. An
-older state that is applied again (a branch) copies what it sees first. So every state behaves
-as an immutable value, while the common case never copies. A state must not be applied from
-two threads at once (the ingest applies each lead's events in one task).
-"""
+"""The event keys a lead's state remembers for idempotency: the newest MAX_KEYS, O(1) per event."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+# Each state holds a dict key -> sequence number plus its own count; a key is known to the state
+# when its number is among the state's newest MAX_KEYS (below its count). States of one lineage
+# share the dict: the newest state (whose count equals the dict's TIP entry) adds its key in
+# place, which no older state can see because the new number is at or above their counts. An
+# older state that is applied again (a branch) copies what it sees first. So every state behaves
+# as an immutable value, while the common case never copies. A state must not be applied from
+# two threads at once (the ingest applies each lead's events in one task).
 
 MAX_KEYS = 256  # remembered per lead; the database's unique event id is the real guard
 TIP = ""  # not a valid event key (keys are non-empty): holds the count of the newest state

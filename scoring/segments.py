@@ -1,19 +1,4 @@
-"""Activity segments: compact summaries of runs of activity with no inactivity gap inside them.
-
-A lead's events split into segments wherever two consecutive activities are at least
-`inactivity_reset` apart; only the last segment carries the current score, but an out-of-order
-event can bridge two segments, so the engine keeps the recent ones.
-
-Within a segment the score is built from an optional absolute score (the "shield": the latest
-absolute score by (time, key); everything before it no longer counts) plus the points of the
-events at or after it. Points stay as individual (time, points) items because a late absolute
-score can land anywhere and must keep exactly the points after it; items older than the
-retention horizon are folded into one now and then, since nothing can land between them.
-All values are raw (unclamped) so that the order of arrival never matters.
-
-Items form a persistent linked list, newest first: appending an in-order event is O(1) and
-shares the rest, where copying a tuple would touch every item on every event.
-"""
+"""Activity segments: compact summaries of runs of activity with no inactivity gap inside them."""
 
 from __future__ import annotations
 
@@ -26,7 +11,22 @@ FOLD_EVERY = 64  # the smallest item count at which folding old items is tried
 
 
 class Segment(NamedTuple):
-    """One run of activity (a NamedTuple: cheap to build on the hot path)."""
+    """One run of activity (a NamedTuple: cheap to build on the hot path).
+
+    A lead's events split into segments wherever two consecutive activities are at least
+    `inactivity_reset` apart; only the last segment carries the current score, but an out-of-order
+    event can bridge two segments, so the engine keeps the recent ones.
+
+    Within a segment the score is built from an optional absolute score (the "shield": the latest
+    absolute score by (time, key); everything before it no longer counts) plus the points of the
+    events at or after it. Points stay as individual (time, points) items because a late absolute
+    score can land anywhere and must keep exactly the points after it; items older than the
+    retention horizon are folded into one now and then, since nothing can land between them.
+    All values are raw (unclamped) so that the order of arrival never matters.
+
+    Items form a persistent linked list, newest first: appending an in-order event is O(1) and
+    shares the rest, where copying a tuple would touch every item on every event.
+    """
 
     start: int  # first activity, µs
     end: int  # last activity, µs
@@ -37,6 +37,9 @@ class Segment(NamedTuple):
     items: Chain  # points at or after the shield, newest first; zero points left out
     size: int  # number of items
     fold_due: int  # try folding when `size` reaches this (doubling keeps the tries amortised O(1))
+
+
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
 
 
 def due_after(size: int) -> int:
@@ -69,10 +72,10 @@ def chain_of(oldest_first: list[tuple[int, float]], tail: Chain = None) -> Chain
 def single(at: int, key: str, absolute: bool, figure: float) -> Segment:
     """The segment of one event: an absolute score, or points (zero points keep no item)."""
     if absolute:
-        return Segment(at, at, figure, at, key, figure, None, 0, FOLD_EVERY)
+        return _new(Segment, (at, at, figure, at, key, figure, None, 0, FOLD_EVERY))
     if figure:
-        return Segment(at, at, figure, None, "", 0.0, (at, figure, None), 1, FOLD_EVERY)
-    return Segment(at, at, 0.0, None, "", 0.0, None, 0, FOLD_EVERY)
+        return _new(Segment, (at, at, figure, None, "", 0.0, (at, figure, None), 1, FOLD_EVERY))
+    return _new(Segment, (at, at, 0.0, None, "", 0.0, None, 0, FOLD_EVERY))
 
 
 def recompute(seg: Segment, half_life_us: int | None) -> Segment:

@@ -1,13 +1,4 @@
-"""Behaviour triggers: which steps an event matches, and whether it completes a trigger's sequence.
-
-The state keeps trigger candidates (events that match at least one step of some trigger) as a
-linked list, newest first, so an in-order event is added in O(1). Candidates older than the
-longest trigger window before the lead's latest activity are skipped by every walk and cut off
-now and then; at most MAX_CANDIDATES are kept. A candidate stores the steps it matched, not its
-properties. For each trigger the memory also holds the latest start of any complete sequence
-seen: while that sequence starts within the trigger's window before the latest activity, the
-trigger is "already complete" and a new completion does not fire again.
-"""
+"""Behaviour triggers: which steps an event matches, and whether it completes a trigger's sequence."""
 
 from __future__ import annotations
 
@@ -38,7 +29,16 @@ NO_COMPLETIONS: Mapping[str, int] = MappingProxyType({})
 
 
 class TriggerMemory(NamedTuple):
-    """The trigger part of a lead's state."""
+    """The trigger part of a lead's state.
+
+    The state keeps trigger candidates (events that match at least one step of some trigger) as a
+    linked list, newest first, so an in-order event is added in O(1). Candidates older than the
+    longest trigger window before the lead's latest activity are skipped by every walk and cut off
+    now and then; at most MAX_CANDIDATES are kept. A candidate stores the steps it matched, not its
+    properties. For each trigger the memory also holds the latest start of any complete sequence
+    seen: while that sequence starts within the trigger's window before the latest activity, the
+    trigger is "already complete" and a new completion does not fire again.
+    """
 
     chain: CandidateChain = None  # newest first
     size: int = 0  # candidates in the chain, skipped ones included
@@ -46,6 +46,7 @@ class TriggerMemory(NamedTuple):
 
 
 EMPTY = TriggerMemory()
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
 
 
 def newest_first(chain: CandidateChain) -> Iterator[Candidate]:
@@ -164,22 +165,26 @@ def add_candidate(
 
     windows = rules.trigger_window_us
     lengths = rules.trigger_length
-    best: dict[str, tuple[Candidate, ...]] = {}  # candidate.steps come in rule order
+    best: dict[str, tuple[Candidate, ...]] | None = None  # candidate.steps come in rule order
     for name, step in candidate.steps:
         window = windows.get(name)
         if window is None or step >= lengths[name]:
             continue  # a step of a trigger the rules no longer have
+        if step < lengths[name] - 1 and not newer:
+            continue  # nothing after it yet to finish the sequence (the in-order case)
         found = _chain_through(
             newer, candidate, older, name, step, lengths[name], window, oldest_us
         )
         if found is not None:
+            if best is None:
+                best = {}
             known = best.get(name)
             if known is None or found[0].at > known[0].at:
                 best[name] = found
 
     completed = memory.completed
     hit: tuple[str, tuple[Candidate, ...]] | None = None
-    for name, sequence in best.items():
+    for name, sequence in (best or {}).items():
         previous = completed.get(name)
         if hit is None and (previous is None or previous < latest_us - windows[name]):
             hit = (name, sequence)
@@ -191,7 +196,8 @@ def add_candidate(
         kept = [c for c in newest_first(chain) if c.at >= oldest_us][:MAX_CANDIDATES]
         kept.reverse()
         return memory_of(kept, completed), hit
-    return TriggerMemory(chain, size, completed), hit
+    memory = _new(TriggerMemory, (chain, size, completed))
+    return memory, hit
 
 
 def forget_before(memory: TriggerMemory, floor_us: int) -> TriggerMemory:
