@@ -9,6 +9,7 @@ from urllib.parse import quote
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.sla import card_sla
 from handlers.slack.blocks import card_blocks, card_text
 from handlers.slack.catalog import Catalog
 from handlers.slack.views import ActivityView, CardState, CardView, LeadView, RequalifiedView
@@ -113,6 +114,7 @@ async def load_card_view(session: AsyncSession, deps: Deps, mql_id: int) -> Card
         disposition_by=mql.disposition_by,
         disposition_at=mql.disposition_at,
         requalified=_requalified(previous),
+        sla=card_sla(mql, deps.config, deps.clock()),
     )
 
 

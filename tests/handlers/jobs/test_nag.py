@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,6 +79,13 @@ async def test_unclaimed_remind_then_escalate_each_once_at_its_business_minute(
     assert [u.dedupe_key for u in updates] == [f"card:{mql_id}:v2", f"card:{mql_id}:v3"]
     assert [u.status for u in updates] == ["superseded", "pending"]
     assert updates[-1].payload["ts"] == "1764000000.123456"
+    # The card shows its SLA state as of the tick.
+    assert ":rotating_light: Unclaimed 15 min — over SLA" in json.dumps(
+        updates[0].payload["blocks"], ensure_ascii=False
+    )
+    assert ":rotating_light: Unclaimed 3 h — over SLA" in json.dumps(
+        updates[1].payload["blocks"], ensure_ascii=False
+    )
 
 
 async def test_no_reminder_outside_business_hours_or_on_a_japanese_holiday(
