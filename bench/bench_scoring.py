@@ -79,10 +79,14 @@ TYPES = [k for k, weight, _ in KINDS for _ in range(weight)]
 PROPS_BY_INDEX = [p for k, weight, p in KINDS for _ in range(weight)]
 
 
-def lead_events(rng: random.Random, lead: int, count: int) -> list[tuple[str, ScoredEvent]]:
+# What a webhook request carries for one event: key, type, occurred_at, properties, score, delta.
+Raw = tuple[str, str, datetime, dict[str, str], float | None, float | None]
+
+
+def lead_events(rng: random.Random, lead: int, count: int) -> list[tuple[str, Raw]]:
     """One lead's events in arrival order: mostly in time order, ~10% arriving late."""
     at = START + timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
-    events: list[ScoredEvent] = []
+    events: list[Raw] = []
     for n in range(count):
         # Mostly minutes to hours apart; now and then a quiet month that resets the score.
         gap = (
@@ -99,17 +103,7 @@ def lead_events(rng: random.Random, lead: int, count: int) -> list[tuple[str, Sc
                 score = float(rng.randrange(0, 150))
             else:
                 score_delta = float(rng.randrange(-10, 30))
-        events.append(
-            ScoredEvent(
-                key=f"L{lead}-E{n}",
-                type=event_type,
-                occurred_at=at,
-                properties=PROPS_BY_INDEX[index],
-                score=score,
-                score_delta=score_delta,
-                label=event_type,
-            )
-        )
+        events.append((f"L{lead}-E{n}", event_type, at, PROPS_BY_INDEX[index], score, score_delta))
     # Out-of-order arrival: swap ~10% of events with a neighbour up to 5 places later.
     for i in range(count):
         if rng.random() < 0.1:
@@ -124,20 +118,24 @@ def lead_events(rng: random.Random, lead: int, count: int) -> list[tuple[str, Sc
 
 
 def build(rng: random.Random, leads: range, per_lead: int) -> list[tuple[str, ScoredEvent]]:
-    """Events of a group of leads, interleaved across leads as a webhook would see them."""
+    """Events of a group of leads, interleaved across leads as a webhook would see them, and
+    built in arrival order as a webhook would build them."""
     streams = [lead_events(rng, lead, per_lead) for lead in leads]
-    out: list[tuple[str, ScoredEvent]] = []
+    arrivals: list[tuple[str, Raw]] = []
     positions = [0] * len(streams)
     live = list(range(len(streams)))
     while live:
         pick = rng.randrange(len(live))
         s = live[pick]
-        out.append(streams[s][positions[s]])
+        arrivals.append(streams[s][positions[s]])
         positions[s] += 1
         if positions[s] == len(streams[s]):
             live[pick] = live[-1]
             live.pop()
-    return out
+    return [
+        (lead, ScoredEvent(key, kind, at, props, score, delta, label=kind))
+        for lead, (key, kind, at, props, score, delta) in arrivals
+    ]
 
 
 def main() -> None:
