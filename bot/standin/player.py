@@ -402,7 +402,8 @@ def _state_values(blocks: list[JsonDict], values: Mapping[str, Any]) -> JsonDict
     for block_id, block in inputs.items():
         element = block["element"]
         action_id = str(element.get("action_id", ""))
-        given = values.get(block_id)
+        # An input the user left alone is reported with its initial value, as Slack does.
+        given = values.get(block_id, _initial(element))
         if isinstance(given, Mapping):
             result[block_id] = {
                 a: (dict(v) if isinstance(v, Mapping) else _shape(element, v))
@@ -411,6 +412,30 @@ def _state_values(blocks: list[JsonDict], values: Mapping[str, Any]) -> JsonDict
         else:
             result[block_id] = {action_id: _shape(element, given)}
     return result
+
+
+_INITIAL_FIELDS = (
+    "initial_value",
+    "initial_date",
+    "initial_time",
+    "initial_date_time",
+    "initial_user",
+    "initial_users",
+    "initial_conversation",
+    "initial_channel",
+)
+
+
+def _initial(element: JsonDict) -> Any:
+    """The value an untouched element holds: its initial option(s), date, text, user..."""
+    if isinstance(element.get("initial_option"), dict):
+        return element["initial_option"].get("value")
+    if isinstance(element.get("initial_options"), list):
+        return [o.get("value") for o in element["initial_options"] if isinstance(o, dict)]
+    for name in _INITIAL_FIELDS:
+        if name in element:
+            return element[name]
+    return None
 
 
 def _option(element: JsonDict, value: Any) -> JsonDict:

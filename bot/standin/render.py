@@ -20,7 +20,7 @@ def display_width(text: str) -> int:
 
 
 def _mrkdwn(text: str, state: Workspace | None) -> str:
-    """Resolve Slack's `<@U…>`, `<#C…>`, `<!here>` and `<url|label>` into readable text."""
+    """Resolve Slack's `<@U…>`, `<#C…>`, `<!here>`, `<url|label>` and escapes into readable text."""
 
     def replace(match: re.Match[str]) -> str:
         target, label = match.group(1), match.group(2)
@@ -36,7 +36,9 @@ def _mrkdwn(text: str, state: Workspace | None) -> str:
             return "@" + target[1:].split("^")[0]
         return label or target
 
-    return _LINK.sub(replace, text)
+    # Slack shows the three escaped characters of mrkdwn as themselves.
+    resolved = _LINK.sub(replace, text)
+    return resolved.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _text(obj: Any, state: Workspace | None) -> str:

@@ -288,3 +288,40 @@ async def test_old_forged_and_unsigned_requests_are_rejected(
 
     assert [old.status, forged.status, unsigned.status, fresh.status] == [401, 401, 401, 200]
     assert len(bot.received) == 1
+
+
+def test_untouched_inputs_are_submitted_with_their_initial_values() -> None:
+    from bot.standin.player import _state_values
+
+    blocks = [
+        {
+            "type": "input",
+            "block_id": "when",
+            "element": {"type": "datepicker", "action_id": "date", "initial_date": "2027-02-22"},
+        },
+        {
+            "type": "input",
+            "block_id": "why",
+            "element": {
+                "type": "static_select",
+                "action_id": "reason",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Timing"}, "value": "timing"},
+                    {"text": {"type": "plain_text", "text": "Budget"}, "value": "budget"},
+                ],
+                "initial_option": {
+                    "text": {"type": "plain_text", "text": "Timing"},
+                    "value": "timing",
+                },
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "note",
+            "element": {"type": "plain_text_input", "action_id": "n"},
+        },
+    ]
+    state = _state_values(blocks, {"why": "budget"})
+    assert state["when"] == {"date": {"type": "datepicker", "selected_date": "2027-02-22"}}
+    assert state["why"]["reason"]["selected_option"]["value"] == "budget"
+    assert state["note"] == {"n": {"type": "plain_text_input", "value": None}}

@@ -91,3 +91,15 @@ def test_modal_rendering() -> None:
 
 def test_display_width_counts_wide_characters_twice() -> None:
     assert display_width("MQL新規") == 7
+
+
+def test_escaped_characters_show_as_themselves() -> None:
+    from bot.standin.render import render_blocks
+
+    blocks = [
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "Unclaimed &lt; 1 min · R&amp;D &gt; ops"}],
+        }
+    ]
+    assert render_blocks(blocks) == ["· Unclaimed < 1 min · R&D > ops"]
