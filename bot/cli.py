@@ -201,6 +201,9 @@ def jobs_run(
         summary = asyncio.run(run_job_once(settings, name, when))
     except JobNotAvailable as exc:
         fail(str(exc))
+    except Exception as exc:  # the slot records the failure; the operator gets one line
+        logging.getLogger("mqlbot.jobs").debug("job %s failed", name, exc_info=exc)
+        fail(f"job {name} failed: {type(exc).__name__}: {exc}", code=1)
     typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
 
 

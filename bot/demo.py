@@ -27,6 +27,7 @@ from bot.standin.render import render_channel
 from bot.web import create_web_app
 from bot.worker import background
 from store.migrate import upgrade
+from store.outbox import pending_count
 
 SDR_CHANNEL = "C_SDR"
 MARKETING_CHANNEL = "C_MKT"
@@ -159,6 +160,20 @@ def demo_settings(
     )
 
 
+class DemoClock:
+    """The real time plus the demo's fast-forwards: the whole bot reads this one clock."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Jump ahead, as if that much time had passed."""
+        self.offset += delta
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -227,9 +242,14 @@ class Demo:
                 language=self.language,
             )
             upgrade(settings.database_url)
-            runtime = Runtime.build(settings)
+            clock = DemoClock()
+            runtime = Runtime.build(settings, clock=clock)
             port = _free_port()
-            web = create_web_app(runtime, background=lambda _app: background(runtime))
+            # The sender runs as in production; the scheduled jobs are run by the script below
+            # at the demo's fast-forwarded times instead of by the scheduler.
+            web = create_web_app(
+                runtime, background=lambda _app: background(runtime, only=frozenset({"sender"}))
+            )
             server = uvicorn.Server(
                 uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
             )
@@ -243,14 +263,19 @@ class Demo:
                         bot_url, signing_secret, self.state, response_url_base=slack.url
                     ) as player,
                 ):
-                    await self._script(runtime, http, player, webhook_secret)
+                    await self._script(runtime, clock, http, player, webhook_secret)
             finally:
                 server.should_exit = True
                 await serving
                 await runtime.close()
 
     async def _script(
-        self, runtime: Runtime, http: httpx.AsyncClient, player: SlackUserPlayer, secret: str
+        self,
+        runtime: Runtime,
+        clock: DemoClock,
+        http: httpx.AsyncClient,
+        player: SlackUserPlayer,
+        secret: str,
     ) -> None:
         say = self.say
         now = datetime.now(UTC)
@@ -278,13 +303,15 @@ class Demo:
             await asyncio.sleep(0.3)
 
         if len(cards) >= 1:
+            # Both SDRs see the same unclaimed card; the second click lands on what they saw.
+            seen = player.find_button(SDR_CHANNEL, cards[0], claim)
             await step(
                 "佐藤 clicks Claim on the first card",
-                player.click("U_SATO", SDR_CHANNEL, cards[0], claim),
+                player.click_button("U_SATO", SDR_CHANNEL, cards[0], *seen),
             )
             await step(
                 "田中 clicks Claim on the same card a moment later",
-                player.click("U_TANAKA", SDR_CHANNEL, cards[0], claim),
+                player.click_button("U_TANAKA", SDR_CHANNEL, cards[0], *seen),
             )
             await _until(
                 lambda: _has_button(player, cards[0], labels["sql"]), "the disposition buttons"
@@ -325,17 +352,14 @@ class Demo:
             await self._submit_latest_view(player, "U_TANAKA", {"reason": "student"})
 
         jobs = registry()
-        if "nag" in jobs:
-            later = datetime.now(UTC) + timedelta(minutes=20)
-            say(
-                f"→ the reminder job runs as if at {later:%H:%M} UTC: the third card is still unclaimed"
-            )
-            say(f"  {await run_in_slot(runtime, jobs['nag'], later)}")
-        if "digest" in jobs:
-            say("→ the weekly digest job runs for this week")
-            say(
-                f"  {await run_in_slot(runtime, jobs['digest'], datetime.now(UTC) + timedelta(days=7))}"
-            )
+        await self._drained(runtime)
+        clock.advance(timedelta(minutes=20))
+        say("→ 20 minutes later the reminder job runs: the third card is still unclaimed")
+        say(f"  {await run_in_slot(runtime, jobs['nag'], clock())}")
+        await self._drained(runtime)
+        clock.advance(timedelta(days=7))
+        say("→ a week later the weekly digest goes to #marketing")
+        say(f"  {await run_in_slot(runtime, jobs['digest'], clock())}")
         await self._drained(runtime)
         say("")
         for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
@@ -359,22 +383,12 @@ class Demo:
         await asyncio.sleep(0.3)
 
     async def _drained(self, runtime: Runtime, within: float = 20.0) -> None:
-        from sqlmodel import col, func, select
-
-        from store.models import OutboxMessage, OutboxStatus
-
+        """Wait until everything due has reached the stand-in (Home tab refreshes wait a minute)."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             async with runtime.sessions() as session:
-                pending = (
-                    await session.exec(
-                        select(func.count())
-                        .select_from(OutboxMessage)
-                        .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-                    )
-                ).one()
-            if pending == 0:
-                return
+                if await pending_count(session, due_by=runtime.clock()) == 0:
+                    return
             await asyncio.sleep(0.1)
         self.say("  (some messages were still queued when the demo stopped)")
 

@@ -26,11 +26,16 @@ def loops() -> list[tuple[str, Loop]]:
 
 
 @asynccontextmanager
-async def background(runtime: Runtime) -> AsyncIterator[None]:
-    """Run every background loop until the block exits, then stop them and wait for them."""
+async def background(
+    runtime: Runtime, *, only: frozenset[str] | None = None
+) -> AsyncIterator[None]:
+    """Run the background loops (all, or those named in `only`) until the block exits, then stop
+    them and wait for them."""
     stop = asyncio.Event()
     tasks = [
-        asyncio.create_task(loop(runtime, stop), name=f"mqlbot-{name}") for name, loop in loops()
+        asyncio.create_task(loop(runtime, stop), name=f"mqlbot-{name}")
+        for name, loop in loops()
+        if only is None or name in only
     ]
     try:
         yield

@@ -461,11 +461,14 @@ async def hold_channel(session: AsyncSession, *, channel: str, until: datetime) 
     )
 
 
-async def pending_count(session: AsyncSession) -> int:
-    """How many rows wait to be sent (the outbox depth)."""
-    result = await session.exec(
+async def pending_count(session: AsyncSession, *, due_by: datetime | None = None) -> int:
+    """How many rows wait to be sent (the outbox depth); with `due_by`, only those due by then."""
+    query = (
         select(func.count())
         .select_from(OutboxMessage)
         .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
     )
+    if due_by is not None:
+        query = query.where(col(OutboxMessage.next_attempt_at) <= due_by)
+    result = await session.exec(query)
     return int(result.one())
