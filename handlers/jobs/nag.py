@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps, HandlerConfig
+from handlers.jobs.batch import sweep
 from handlers.sla import on_claimed, snapshot_of
 from handlers.slack.blocks.replies import (
     auto_assign_notice,
@@ -48,23 +48,19 @@ async def run_nag(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[str,
     # The card and the outbox rows read the clock: make them see the tick's instant.
     now = now.astimezone(UTC)
     deps = dataclasses.replace(deps, clock=lambda: now)
-    counts: Counter[str] = Counter()
-    after: tuple[datetime, int] | None = None
-    while True:
-        async with deps.sessions() as session:
-            rows = await due_nags(session, now=now, after=after, limit=batch)
-        for due_at, mql_id in rows:
-            after = (due_at, mql_id)
-            try:
-                async with deps.sessions() as session, session.begin():
-                    outcome = await _nag_one(session, deps, mql_id, now)
-            except Exception:  # one failing MQL never stops the batch
-                log.exception("nag: MQL %s failed; it will be retried on the next tick", mql_id)
-                outcome = "failed"
-            counts[outcome] += 1
-        if len(rows) < batch:
-            break
-    return {"checked": sum(counts.values()), **dict(sorted(counts.items()))}
+
+    async def read(
+        session: AsyncSession, after: tuple[datetime, int] | None, limit: int
+    ) -> list[tuple[datetime, int]]:
+        return await due_nags(session, now=now, after=after, limit=limit)
+
+    async def apply(session: AsyncSession, key: tuple[datetime, int]) -> str:
+        return await _nag_one(session, deps, key[1], now)
+
+    def failed(key: tuple[datetime, int]) -> None:
+        log.exception("nag: MQL %s failed; it will be retried on the next tick", key[1])
+
+    return await sweep(deps.sessions, read=read, apply=apply, batch=batch, on_failure=failed)
 
 
 async def _nag_one(session: AsyncSession, deps: Deps, mql_id: int, now: datetime) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.jobs.batch import sweep
 from handlers.slack.blocks.replies import recycle_return_reply
 from handlers.slack.catalog import Catalog
 from handlers.slack.changes import Change, publish
@@ -35,23 +36,17 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
     now = now.astimezone(UTC)
     deps = dataclasses.replace(deps, clock=lambda: now)
     today = now.astimezone(deps.config.timezone).date()
-    counts: Counter[str] = Counter()
-    last_id = 0
-    while True:
-        async with deps.sessions() as session:
-            rows = await recycled_due(session, today=today, after_id=last_id, limit=batch)
-        for mql_id in rows:
-            last_id = mql_id
-            try:
-                async with deps.sessions() as session, session.begin():
-                    outcome = await _return_one(session, deps, mql_id, now)
-            except Exception:  # one failing MQL never stops the batch
-                log.exception("recycle: MQL %s failed; it will be retried next hour", mql_id)
-                outcome = "failed"
-            counts[outcome] += 1
-        if len(rows) < batch:
-            break
-    return {"checked": sum(counts.values()), **dict(sorted(counts.items()))}
+
+    async def read(session: AsyncSession, after: int | None, limit: int) -> Sequence[int]:
+        return await recycled_due(session, today=today, after_id=after or 0, limit=limit)
+
+    async def apply(session: AsyncSession, mql_id: int) -> str:
+        return await _return_one(session, deps, mql_id, now)
+
+    def failed(mql_id: int) -> None:
+        log.exception("recycle: MQL %s failed; it will be retried next hour", mql_id)
+
+    return await sweep(deps.sessions, read=read, apply=apply, batch=batch, on_failure=failed)
 
 
 async def _return_one(session: AsyncSession, deps: Deps, mql_id: int, now: datetime) -> str:
