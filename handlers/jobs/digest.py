@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -94,6 +95,62 @@ def digest_keys(week: str) -> tuple[str, str]:
     return f"digest:{week}", f"digest:{week}:chart"
 
 
+@dataclass(frozen=True)
+class QueuedDigest:
+    """What ``queue_digest`` did: the figures it posted, outbox rows added, chart size."""
+
+    report: DigestReport
+    rows: int
+    chart_bytes: int
+
+
+async def queue_digest(
+    deps: Deps, period: Period, *, keys: tuple[str, str], chart_name: str, now: datetime
+) -> QueuedDigest:
+    """Queue the digest of ``period`` to the marketing channel: the message, and the chart.
+
+    Both rows go in one transaction under ``keys`` (message, chart), so queueing the same keys
+    again adds nothing; the chart is uploaded as ``mql-digest-<chart_name>.png`` and left out
+    when the period has no MQL.
+    """
+    config = deps.config
+    post_key, chart_key = keys
+    report = await digest_figures(deps, period.start, period.end, now=now)
+    catalog = digest_catalog(config.language, config.timezone)
+    message = digest_message(report, catalog)
+    chart = None
+    if report.current.created > 0:
+        # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
+        chart = await asyncio.to_thread(digest_chart_png, report, catalog)
+    start = catalog.format_date(catalog.local_date(period.start))
+    end = catalog.format_date(catalog.local_date(period.end))
+    rows = 0
+    async with deps.sessions() as session, session.begin():
+        if await enqueue(
+            session,
+            dedupe_key=post_key,
+            kind="post",
+            channel=config.marketing_channel,
+            payload=message,
+            now=now,
+        ):
+            rows += 1
+        if chart is not None and await enqueue(
+            session,
+            dedupe_key=chart_key,
+            kind="upload",
+            channel=config.marketing_channel,
+            payload={
+                "filename": f"mql-digest-{chart_name}.png",
+                "title": catalog.t("digest.chart_title", start=start, end=end),
+                "content_b64": base64.b64encode(chart).decode("ascii"),
+            },
+            now=now,
+        ):
+            rows += 1
+    return QueuedDigest(report, rows, 0 if chart is None else len(chart))
+
+
 async def run_digest(deps: Deps, now: datetime) -> dict[str, Any]:
     """Queue the digest of the week that ended at the latest digest time <= ``now``.
 
@@ -118,45 +175,13 @@ async def run_digest(deps: Deps, now: datetime) -> dict[str, Any]:
         await session.rollback()
     if done:
         return {**summary, "queued": 0, "already_queued": True}
-    report = await digest_figures(deps, period.start, period.end, now=now)
-    catalog = digest_catalog(config.language, config.timezone)
-    message = digest_message(report, catalog)
-    chart = None
-    if report.current.created > 0:
-        # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
-        chart = await asyncio.to_thread(digest_chart_png, report, catalog)
-    start = catalog.format_date(catalog.local_date(period.start))
-    end = catalog.format_date(catalog.local_date(period.end))
-    queued = 0
-    async with deps.sessions() as session, session.begin():
-        if await enqueue(
-            session,
-            dedupe_key=post_key,
-            kind="post",
-            channel=config.marketing_channel,
-            payload=message,
-            now=now,
-        ):
-            queued += 1
-        if chart is not None and await enqueue(
-            session,
-            dedupe_key=chart_key,
-            kind="upload",
-            channel=config.marketing_channel,
-            payload={
-                "filename": f"mql-digest-{week}.png",
-                "title": catalog.t("digest.chart_title", start=start, end=end),
-                "content_b64": base64.b64encode(chart).decode("ascii"),
-            },
-            now=now,
-        ):
-            queued += 1
-    cur = report.current
+    queued = await queue_digest(deps, period, keys=(post_key, chart_key), chart_name=week, now=now)
+    cur = queued.report.current
     return {
         **summary,
-        "queued": queued,
+        "queued": queued.rows,
         "already_queued": False,
         "mqls": cur.created,
         "sql": cur.outcomes.sql,
-        "chart_bytes": 0 if chart is None else len(chart),
+        "chart_bytes": queued.chart_bytes,
     }

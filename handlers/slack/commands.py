@@ -6,8 +6,6 @@ command's response_url), so a slow database never makes Slack show "dispatch_fai
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,8 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.digest_chart import digest_chart_png
-from handlers.jobs.digest import digest_figures, digest_keys
+from handlers.jobs.digest import digest_figures, digest_keys, queue_digest
 from handlers.slack.blocks.command import (
     QUEUE_ITEMS,
     SUBCOMMANDS,
@@ -40,12 +37,11 @@ from handlers.slack.catalog import Catalog
 from handlers.slack.digest_blocks import digest_message
 from handlers.slack.digest_text import digest_catalog
 from handlers.slack.views import ActivityView, CardState, LeadView, SlaStage, SlaView
-from scoring.digest import STATS_PERIODS, stats_period
+from scoring.digest import STATS_PERIODS, Period, stats_period
 from scoring.sla import SlaSnapshot, Stage, sla_status
 from store.events import count_events, recent_activities
 from store.home import MqlRow, claimed_by, find_lead, lead_audit, lead_mqls
 from store.models import Mql, MqlState
-from store.outbox import enqueue
 
 COMMAND: Final = "/mql"
 DEFAULT_PERIOD: Final = "7d"
@@ -225,40 +221,18 @@ async def post_digest_now(deps: Deps, request_key: str, now: datetime) -> Messag
     digest still goes out on its day. ``request_key`` (the command's trigger id) keys the
     outbox rows, so a repeated delivery of the same request posts once.
     """
-    config = deps.config
-    report = await digest_figures(deps, now - DIGEST_DAYS, now, now=now)
     catalog = catalog_of(deps)
-    message = digest_message(report, catalog)
-    chart = None
-    if report.current.created > 0:
-        # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
-        chart = await asyncio.to_thread(digest_chart_png, report, catalog)
-    start = catalog.format_date(catalog.local_date(now - DIGEST_DAYS))
-    end = catalog.format_date(catalog.local_date(now))
-    post_key, chart_key = digest_keys(f"now:{request_key}")
-    async with deps.sessions() as session, session.begin():
-        await enqueue(
-            session,
-            dedupe_key=post_key,
-            kind="post",
-            channel=config.marketing_channel,
-            payload=message,
-            now=now,
-        )
-        if chart is not None:
-            await enqueue(
-                session,
-                dedupe_key=chart_key,
-                kind="upload",
-                channel=config.marketing_channel,
-                payload={
-                    "filename": f"mql-digest-{catalog.local_date(now).isoformat()}.png",
-                    "title": catalog.t("digest.chart_title", start=start, end=end),
-                    "content_b64": base64.b64encode(chart).decode("ascii"),
-                },
-                now=now,
-            )
-    return digest_receipt(start, end, config.marketing_channel, catalog)
+    period = Period(now - DIGEST_DAYS, now)
+    await queue_digest(
+        deps,
+        period,
+        keys=digest_keys(f"now:{request_key}"),
+        chart_name=catalog.local_date(now).isoformat(),
+        now=now,
+    )
+    start = catalog.format_date(catalog.local_date(period.start))
+    end = catalog.format_date(catalog.local_date(period.end))
+    return digest_receipt(start, end, deps.config.marketing_channel, catalog)
 
 
 async def answer(deps: Deps, command: dict[str, Any]) -> Message:
