@@ -37,16 +37,17 @@ from handlers.slack.interaction import (
     ephemeral,
     first_action,
     parse_mql_id,
+    refusal_on_card,
     selected_value,
     trigger_of,
     user_of,
     view_of,
     view_values,
 )
+from handlers.slack.lead_stage import follow_outcome
 from store import claims
-from store.leads import set_stage
 from store.models import LeadStage, Mql, MqlState
-from store.mqls import get_mql, latest_mql
+from store.mqls import get_mql
 
 BUTTONS: dict[str, MqlState] = {
     action.value: MqlState(state) for state, action in DISPOSITION_ACTIONS.items()
@@ -196,14 +197,13 @@ async def apply_disposition(
         mql = await get_mql(session, mql_id=mql_id)
         if mql is None:
             return Refusal(mql_not_found(catalog), config.sdr_channel)
-        channel = mql.slack_channel or config.sdr_channel
         manager = actor in config.managers
         if mql.owner_id is None or mql.state == MqlState.OPEN:
-            return Refusal(not_allowed_to_disposition(None, catalog), channel)
+            return refusal_on_card(deps, mql, not_allowed_to_disposition(None, catalog))
         if not manager and actor != mql.owner_id:
-            return Refusal(not_allowed_to_disposition(mql.owner_id, catalog), channel)
+            return refusal_on_card(deps, mql, not_allowed_to_disposition(mql.owner_id, catalog))
         if not manager and mql.state == MqlState.DISQUALIFIED:
-            return Refusal(catalog.t("ephemeral.disqualified_locked"), channel)
+            return refusal_on_card(deps, mql, catalog.t("ephemeral.disqualified_locked"))
         if _unchanged(mql, wanted):
             return None
         from_state = mql.state
@@ -222,12 +222,9 @@ async def apply_disposition(
             recycle_until=wanted.recycle_until,
         )
         if not done:
-            return Refusal(catalog.t("ephemeral.changed_meanwhile"), channel)
+            return refusal_on_card(deps, mql, catalog.t("ephemeral.changed_meanwhile"))
         await session.refresh(mql)
-        latest = await latest_mql(session, lead_id=mql.lead_id)
-        # An older MQL's outcome changing must not move a lead that has qualified again since.
-        if latest is not None and latest.id == mql_id:
-            await set_stage(session, lead_id=mql.lead_id, stage=LeadStage(wanted.state), now=now)
+        await follow_outcome(session, mql, LeadStage(wanted.state), now)
         reply = disposition_reply(
             actor,
             wanted.state.value,

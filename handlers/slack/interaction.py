@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
 from handlers.slack.catalog import Catalog
+from store.models import Mql
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,11 @@ class Refusal:
 
     text: str
     channel: str
+
+
+def refusal_on_card(deps: Deps, mql: Mql, text: str) -> Refusal:
+    """A refusal shown in the card's channel (the SDR channel while the card is not posted)."""
+    return Refusal(text, mql.slack_channel or deps.config.sdr_channel)
 
 
 # Database ids fit in a signed 64-bit integer; anything longer is not one of ours.

@@ -32,18 +32,19 @@ from handlers.slack.interaction import (
     ephemeral,
     first_action,
     parse_mql_id,
+    refusal_on_card,
     selected_value,
     trigger_of,
     user_of,
     view_of,
     view_values,
 )
+from handlers.slack.lead_stage import follow_outcome
 from scoring.clock import business_elapsed
 from scoring.sla import SlaSnapshot, Stage, next_due_at
 from store import claims
-from store.leads import set_stage
 from store.models import LeadStage, Mql, MqlState
-from store.mqls import get_mql, latest_mql
+from store.mqls import get_mql
 
 # The shape of a Slack user id; anything else in a submission was not picked in Slack's select.
 _USER_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -57,8 +58,7 @@ async def _load(session: AsyncSession, deps: Deps, mql_id: int) -> Mql | Refusal
 
 
 def _changed(deps: Deps, mql: Mql) -> Refusal:
-    channel = mql.slack_channel or deps.config.sdr_channel
-    return Refusal(catalog_of(deps).t("ephemeral.changed_meanwhile"), channel)
+    return refusal_on_card(deps, mql, catalog_of(deps).t("ephemeral.changed_meanwhile"))
 
 
 async def release_mql(deps: Deps, *, mql_id: int, manager: str) -> Refusal | None:
@@ -70,8 +70,7 @@ async def release_mql(deps: Deps, *, mql_id: int, manager: str) -> Refusal | Non
         if isinstance(mql, Refusal):
             return mql
         if mql.state != MqlState.CLAIMED or mql.owner_id is None:
-            channel = mql.slack_channel or config.sdr_channel
-            return Refusal(catalog_of(deps).t("ephemeral.release_not_claimed"), channel)
+            return refusal_on_card(deps, mql, catalog_of(deps).t("ephemeral.release_not_claimed"))
         owner = mql.owner_id
         sent = await claims.sent_levels(session, mql_id=mql_id, stage=Stage.UNCLAIMED.value)
         due = next_due_at(
@@ -138,17 +137,15 @@ async def reopen_mql(deps: Deps, *, mql_id: int, manager: str) -> Refusal | None
         if isinstance(mql, Refusal):
             return mql
         if mql.state != MqlState.DISQUALIFIED:
-            channel = mql.slack_channel or deps.config.sdr_channel
-            return Refusal(catalog_of(deps).t("ephemeral.reopen_not_disqualified"), channel)
+            text = catalog_of(deps).t("ephemeral.reopen_not_disqualified")
+            return refusal_on_card(deps, mql, text)
         previous_reason = mql.reason
         if not await claims.reopen(
             session, mql_id=mql_id, version=mql.version, actor=manager, now=now
         ):
             return _changed(deps, mql)
         await session.refresh(mql)
-        latest = await latest_mql(session, lead_id=mql.lead_id)
-        if latest is not None and latest.id == mql_id:
-            await set_stage(session, lead_id=mql.lead_id, stage=LeadStage.LEAD, now=now)
+        await follow_outcome(session, mql, LeadStage.LEAD, now)
         change = Change(
             mql,
             "reopen",
