@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Final
@@ -27,6 +26,7 @@ from scoring.digest import (
     in_kind_order,
     top_with_other,
 )
+from store.aggregate import count_if, count_rows, past_sla, percentile
 from store.models import Lead, Mql, MqlState, OutboxMessage
 from store.upsert import table_of
 
@@ -113,10 +113,6 @@ class _Cohort:
 _DISPOSITIONS: Final = (MqlState.SQL, MqlState.LEAD, MqlState.RECYCLED, MqlState.DISQUALIFIED)
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def _band(threshold: float) -> ColumnElement[Any]:
     whens = [
         (MQL.c.score < edge * threshold, literal(band))
@@ -143,10 +139,10 @@ async def period_figures(
     cohort = _Cohort(period, as_of, sla)
     columns: list[ColumnElement[Any]] = [
         func.count(),
-        _count_if(cohort.claimed()),
-        _count_if(cohort.breached()),
-        *(_count_if(cohort.outcome(s)) for s in _DISPOSITIONS),
-        _count_if(cohort.timed_claim()),
+        count_if(cohort.claimed()),
+        count_if(cohort.breached()),
+        *(count_if(cohort.outcome(s)) for s in _DISPOSITIONS),
+        count_if(cohort.timed_claim()),
     ]
     totals = (await session.exec(select(*columns).where(cohort.where))).one()
     created, claimed, breaches, sql, lead, recycled, disqualified, timed = (int(v) for v in totals)
@@ -187,7 +183,7 @@ async def _conversions(
 ) -> list[Conversion]:
     labelled = key.label("k")
     rows = await session.exec(
-        select(labelled, func.count(), _count_if(cohort.outcome(MqlState.SQL)))
+        select(labelled, func.count(), count_if(cohort.outcome(MqlState.SQL)))
         .where(cohort.where)
         .group_by(labelled)
     )
@@ -237,39 +233,20 @@ async def _claim_times(session: AsyncSession, cohort: _Cohort, count: int) -> Cl
         )
     if count == 0:
         return ClaimTimes(0, None, None)
-    values = []
-    for fraction in (0.5, 0.9):
-        # percentile_cont: interpolate between the two values around position fraction*(n-1);
-        # the sort touches only the period's claimed MQLs (created_at index), never the table.
-        position = fraction * (count - 1)
-        low = math.floor(position)
-        pair = (
-            await session.exec(select(seconds).where(where).order_by(seconds).limit(2).offset(low))
-        ).all()
-        first = float(pair[0])
-        second = float(pair[1]) if len(pair) > 1 else first
-        # Rounded like the PostgreSQL branch so both databases give the same figures.
-        values.append(round(first + (second - first) * (position - low), 3))
-    return ClaimTimes(count, values[0], values[1])
+    median = await percentile(session, seconds, where, count=count, fraction=0.5)
+    p90 = await percentile(session, seconds, where, count=count, fraction=0.9)
+    # Rounded like the PostgreSQL branch so both databases give the same figures.
+    return ClaimTimes(count, round(median, 3), round(p90, 3))
 
 
 async def unworked_mqls(
     session: AsyncSession, *, sla: SlaCutoffs, limit: int = 10
 ) -> tuple[tuple[UnworkedMql, ...], int]:
     """Open MQLs past their SLA now (oldest first, at most ``limit``) and how many there are."""
-    branches: list[ColumnElement[bool]] = []
-    if sla.claim_cutoff is not None:
-        branches.append(
-            and_(MQL.c.state == MqlState.OPEN.value, MQL.c.created_at <= sla.claim_cutoff)
-        )
-    if sla.work_cutoff is not None:
-        branches.append(
-            and_(MQL.c.state == MqlState.CLAIMED.value, MQL.c.claimed_at <= sla.work_cutoff)
-        )
-    if not branches:
+    where = past_sla(sla.claim_cutoff, sla.work_cutoff)
+    if where is None:
         return (), 0
-    where = or_(*branches)
-    total = int((await session.exec(select(func.count()).select_from(MQL).where(where))).one())
+    total = await count_rows(session, MQL, where)
     rows = await session.exec(
         select(*_UNWORKED_COLUMNS)
         .join(LEAD, LEAD.c.id == MQL.c.lead_id)
@@ -290,7 +267,7 @@ async def returning_recycled(
         MQL.c.recycle_until <= last_day,
         MQL.c.returned_at.is_(None),
     )
-    total = int((await session.exec(select(func.count()).select_from(MQL).where(where))).one())
+    total = await count_rows(session, MQL, where)
     rows = await session.exec(
         select(*_RETURNING_COLUMNS)
         .join(LEAD, LEAD.c.id == MQL.c.lead_id)

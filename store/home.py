@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store.aggregate import count_if, count_rows, past_sla, percentile
 from store.models import (
     DISPOSITIONS,
     AuditEntry,
@@ -97,7 +97,7 @@ async def claimed_by(
     Uses the (owner_id, state) index: the cost grows with one person's queue, not the table.
     """
     where = and_(MQL.c.owner_id == owner_id, MQL.c.state == MqlState.CLAIMED.value)
-    total = int((await session.exec(select(func.count()).select_from(MQL).where(where))).one())
+    total = await count_rows(session, MQL, where)
     if total == 0:
         return [], 0
     rows = await session.exec(
@@ -109,24 +109,13 @@ async def claimed_by(
 async def unclaimed(session: AsyncSession, *, limit: int) -> tuple[list[MqlRow], int]:
     """Unclaimed MQLs, oldest first (at most ``limit``), and how many there are ((state, created_at) index)."""
     where = MQL.c.state == MqlState.OPEN.value
-    total = int((await session.exec(select(func.count()).select_from(MQL).where(where))).one())
+    total = await count_rows(session, MQL, where)
     if total == 0:
         return [], 0
     rows = await session.exec(
         _with_lead().where(where).order_by(MQL.c.created_at, MQL.c.id).limit(limit)
     )
     return _rows(rows.all()), total
-
-
-def _overdue(claim_cutoff: datetime | None, work_cutoff: datetime | None) -> ColumnElement[bool]:
-    branches: list[ColumnElement[bool]] = []
-    if claim_cutoff is not None:
-        branches.append(and_(MQL.c.state == MqlState.OPEN.value, MQL.c.created_at <= claim_cutoff))
-    if work_cutoff is not None:
-        branches.append(
-            and_(MQL.c.state == MqlState.CLAIMED.value, MQL.c.claimed_at <= work_cutoff)
-        )
-    return or_(*branches)
 
 
 async def overdue(
@@ -140,10 +129,10 @@ async def overdue(
 
     Oldest first, at most ``limit``, with the total. A None cutoff means that stage has no SLA.
     """
-    if claim_cutoff is None and work_cutoff is None:
+    where = past_sla(claim_cutoff, work_cutoff)
+    if where is None:
         return [], 0
-    where = _overdue(claim_cutoff, work_cutoff)
-    total = int((await session.exec(select(func.count()).select_from(MQL).where(where))).one())
+    total = await count_rows(session, MQL, where)
     if total == 0:
         return [], 0
     rows = await session.exec(
@@ -180,9 +169,6 @@ async def owner_week(
     claimed_in = and_(MQL.c.claimed_at >= start, MQL.c.claimed_at < end)
     decided_in = and_(MQL.c.disposition_at >= start, MQL.c.disposition_at < end)
 
-    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     totals: Any = (
         await session.exec(
             select(
@@ -207,18 +193,11 @@ async def owner_week(
 async def _median(
     session: AsyncSession, value: ColumnElement[Any], where: ColumnElement[bool]
 ) -> float | None:
-    """The median of ``value`` over ``where`` (mean of the middle two), fetching at most two rows."""
-    count = int((await session.exec(select(func.count()).select_from(MQL).where(where))).one())
+    """The median of ``value`` over ``where``, fetching at most two rows."""
+    count = await count_rows(session, MQL, where)
     if count == 0:
         return None
-    position = (count - 1) / 2
-    low = math.floor(position)
-    pair = (
-        await session.exec(select(value).where(where).order_by(value).limit(2).offset(low))
-    ).all()
-    first = float(pair[0])
-    second = float(pair[1]) if len(pair) > 1 and position != low else first
-    return (first + second) / 2
+    return await percentile(session, value, where, count=count, fraction=0.5)
 
 
 # ----- `/mql lead` ---------------------------------------------------------------------------
@@ -254,7 +233,7 @@ async def find_lead(session: AsyncSession, *, query: str) -> Lead | None:
 async def lead_mqls(session: AsyncSession, *, lead_id: int, limit: int) -> tuple[list[Mql], int]:
     """The lead's MQLs, newest first (at most ``limit``), and how many it has had."""
     where = MQL.c.lead_id == lead_id
-    total = int((await session.exec(select(func.count()).select_from(MQL).where(where))).one())
+    total = await count_rows(session, MQL, where)
     rows = await session.exec(
         select(Mql).where(col(Mql.lead_id) == lead_id).order_by(col(Mql.id).desc()).limit(limit)
     )
@@ -267,7 +246,7 @@ async def lead_audit(
     """The newest audit entries over all the lead's MQLs (at most ``limit``), and how many."""
     mqls = select(MQL.c.id).where(MQL.c.lead_id == lead_id)
     where = col(AuditEntry.mql_id).in_(mqls)
-    total = int((await session.exec(select(func.count()).select_from(AUDIT).where(where))).one())
+    total = await count_rows(session, AUDIT, where)
     rows = await session.exec(
         select(AuditEntry)
         .where(where)
