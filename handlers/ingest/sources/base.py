@@ -215,6 +215,20 @@ def as_score(value: Any, where: str) -> float | None:
     return number
 
 
+def present(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries that carry a value: properties a tool left empty are not stored."""
+    return {k: v for k, v in values.items() if v}
+
+
+def array_items(items: list[Any], what: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each element of a JSON array body with its place (``body[3]``); a non-object is refused."""
+    for index, item in enumerate(items):
+        where = f"body[{index}]"
+        if not isinstance(item, dict):
+            raise invalid(where, f"expected {what}")
+        yield where, item
+
+
 def obj(value: Any) -> dict[str, Any]:
     """The value when it is a JSON object, else an empty one (PHP sends `[]` for an empty map)."""
     return value if isinstance(value, dict) else {}

@@ -12,6 +12,7 @@ from handlers.ingest.sources.base import (
     RawRequest,
     SourceConfig,
     Translation,
+    array_items,
     as_id,
     as_score,
     event_key,
@@ -22,6 +23,7 @@ from handlers.ingest.sources.base import (
     obj,
     opt_str,
     parse_time,
+    present,
     scalar_properties,
     verify_bearer,
 )
@@ -79,7 +81,7 @@ def _marketo_fields(where: str, data: dict[str, Any], native: str) -> dict[str, 
         "url": opt_str(attributes.get("Webpage URL")),
         "campaign": opt_str(data.get("campaignName")),
     }
-    fields["properties"] = {k: v for k, v in props.items() if v}
+    fields["properties"] = present(props)
     return fields
 
 
@@ -142,12 +144,8 @@ class CloudEventsAdapter:
         if isinstance(payload, dict):
             return [("body", payload)]
         if isinstance(payload, list):
-            events = []
-            for index, item in enumerate(payload):
-                if not isinstance(item, dict):
-                    raise invalid(f"body[{index}]", "expected a CloudEvent object")
-                events.append((f"body[{index}]", item))
-            return events
+            # Every element is checked before any is translated.
+            return list(array_items(payload, "a CloudEvent object"))
         raise invalid("body", "expected a CloudEvent, or an array of them")
 
     def _one(

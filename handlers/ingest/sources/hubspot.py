@@ -17,6 +17,7 @@ from handlers.ingest.sources.base import (
     SignatureError,
     SourceConfig,
     Translation,
+    array_items,
     as_id,
     as_score,
     ascii_int,
@@ -130,10 +131,7 @@ class HubSpotAdapter:
         payload = load_json(request.body)
         out = Collector()
         if isinstance(payload, list):
-            for index, item in enumerate(payload):
-                where = f"body[{index}]"
-                if not isinstance(item, dict):
-                    raise invalid(where, "expected a HubSpot event object")
+            for where, item in array_items(payload, "a HubSpot event object"):
                 self._api_event(where, item, config, known_types, out)
             # Apply per object in occurredAt order: HubSpot delivers out of order.
             return out.result(sort=True)

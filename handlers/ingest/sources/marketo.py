@@ -23,6 +23,7 @@ from handlers.ingest.sources.base import (
     make_lead,
     obj,
     opt_str,
+    present,
     verify_bearer,
 )
 from handlers.ingest.sources.config import ConfigReader
@@ -166,7 +167,7 @@ class MarketoAdapter:
             "type": native,
             "occurred_at": when,
             "lead": lead,
-            "properties": {k: v for k, v in props.items() if v},
+            "properties": present(props),
         }
         if native == "score_changed":
             fields["score"] = score

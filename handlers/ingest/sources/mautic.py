@@ -27,6 +27,7 @@ from handlers.ingest.sources.base import (
     obj,
     opt_str,
     parse_time,
+    present,
     require_secret,
     same,
 )
@@ -115,7 +116,7 @@ def _email_open(item: _Item) -> _Read:
     key = event_key("mautic", item.origin, "open", stat_id, stat.get("openCount"))
     props = {"email": opt_str(email.get("name")) or opt_str(email.get("subject"))}
     lead = _contact_lead(stat.get("lead"), f"{item.where}.stat.lead")
-    return key, lead, when, {"properties": {k: v for k, v in props.items() if v}}
+    return key, lead, when, {"properties": present(props)}
 
 
 def _page_hit(item: _Item) -> _Read:
@@ -125,7 +126,7 @@ def _page_hit(item: _Item) -> _Read:
     key = event_key("mautic", item.origin, "hit", hit_id)
     props = {"url": opt_str(hit.get("url")), "title": opt_str(hit.get("urlTitle"))}
     lead = _contact_lead(hit.get("lead"), f"{item.where}.hit.lead")
-    return key, lead, when, {"properties": {k: v for k, v in props.items() if v}}
+    return key, lead, when, {"properties": present(props)}
 
 
 def _form_submit(item: _Item) -> _Read:
@@ -143,7 +144,7 @@ def _form_submit(item: _Item) -> _Read:
         "url": opt_str(sub.get("referer")),
     }
     lead = _contact_lead(sub.get("lead"), f"{item.where}.submission.lead")
-    return key, lead, when, {"properties": {k: v for k, v in props.items() if v}}
+    return key, lead, when, {"properties": present(props)}
 
 
 def _unsubscribed(item: _Item) -> _Read | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from handlers.ingest.sources.base import (
     SignatureError,
     SourceConfig,
     Translation,
+    array_items,
     as_id,
     event_key,
     hmac_hex,
@@ -88,17 +89,15 @@ class SegmentAdapter:
         self, request: RawRequest, config: SegmentConfig, known_types: Collection[str]
     ) -> Translation:
         payload = load_json(request.body)
+        messages: Iterable[tuple[str, dict[str, Any]]]
         if isinstance(payload, dict):
-            messages, prefix = [payload], "body"
+            messages = [("body", payload)]
         elif isinstance(payload, list):
-            messages, prefix = payload, "body"
+            messages = array_items(payload, "a Segment message object")
         else:
             raise invalid("body", "expected a Segment message or an array of them")
         out = Collector()
-        for index, message in enumerate(messages):
-            where = prefix if isinstance(payload, dict) else f"{prefix}[{index}]"
-            if not isinstance(message, dict):
-                raise invalid(where, "expected a Segment message object")
+        for where, message in messages:
             self._one(where, message, config, known_types, out)
         return out.result()
 
