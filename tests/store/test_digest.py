@@ -23,8 +23,9 @@ from scoring.digest import (
 )
 from store.digest import period_figures, returning_recycled, unworked_mqls
 from store.engine import SessionFactory, create_engine, session_factory
-from store.models import Lead, Mql
+from store.models import Lead
 from tests.handlers.jobs.builders import config
+from tests.rows import add_lead_and_mql
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 CONFIG = config()
@@ -162,13 +163,9 @@ async def insert_rows(
                 created_at=row.created,
                 updated_at=row.created,
             )
-            session.add(lead)
-            await session.flush()
-            assert lead.id is not None
-            posted = f"1764000000.{number:06d}"
-            mql = Mql(
-                lead_id=lead.id,
-                open_lead_id=lead.id if row.state in ("open", "claimed") else None,
+            mql_id = await add_lead_and_mql(
+                session,
+                lead,
                 created_at=row.created,
                 kind=row.kind,
                 score=row.score,
@@ -184,13 +181,10 @@ async def insert_rows(
                 returned_at=row.returned,
                 sla_breached=row.flagged,
                 slack_channel="C0SDR",
-                slack_ts=posted,
+                slack_ts=f"1764000000.{number:06d}",
                 updated_at=row.created,
             )
-            session.add(mql)
-            await session.flush()
-            assert mql.id is not None
-            ids.append(mql.id)
+            ids.append(mql_id)
     return ids
 
 

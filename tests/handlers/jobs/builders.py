@@ -16,6 +16,7 @@ from scoring.rules import ScoringRules
 from scoring.sla import default_levels
 from store.engine import SessionFactory
 from store.models import AuditEntry, Lead, Mql, MqlState, OutboxMessage, Reminder
+from tests.rows import add_lead_and_mql
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 RULES = ScoringRules(points={"content_downloaded": 40, "page_visited": 10}, threshold=100)
@@ -92,12 +93,9 @@ async def add_mql(
             created_at=created_at,
             updated_at=created_at,
         )
-        session.add(lead)
-        await session.flush()
-        assert lead.id is not None
-        mql = Mql(
-            lead_id=lead.id,
-            open_lead_id=lead.id if state in (MqlState.OPEN, MqlState.CLAIMED) else None,
+        return await add_lead_and_mql(
+            session,
+            lead,
             created_at=created_at,
             kind="threshold",
             score=120.0,
@@ -110,10 +108,6 @@ async def add_mql(
             updated_at=created_at,
             **mql_fields,
         )
-        session.add(mql)
-        await session.flush()
-        assert mql.id is not None
-        return mql.id
 
 
 async def outbox(

@@ -19,6 +19,7 @@ from scoring.rules import ScoringRules
 from scoring.sla import default_levels
 from store.engine import SessionFactory
 from store.models import AuditEntry, Lead, Mql, MqlState, OutboxMessage, OutboxStatus
+from tests.rows import add_lead_and_mql
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # Tue 24 Nov 2026, 10:15 in Tokyo: inside business hours.
@@ -103,12 +104,9 @@ async def add_mql(
             created_at=CREATED,
             updated_at=CREATED,
         )
-        session.add(lead)
-        await session.flush()
-        assert lead.id is not None
-        mql = Mql(
-            lead_id=lead.id,
-            open_lead_id=lead.id if state in (MqlState.OPEN, MqlState.CLAIMED) else None,
+        return await add_lead_and_mql(
+            session,
+            lead,
             created_at=CREATED,
             kind="threshold",
             score=120.0,
@@ -120,10 +118,6 @@ async def add_mql(
             updated_at=CREATED,
             **fields,
         )
-        session.add(mql)
-        await session.flush()
-        assert mql.id is not None
-        return mql.id
 
 
 async def load(sessions: SessionFactory, mql_id: int) -> Mql:
