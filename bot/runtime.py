@@ -18,6 +18,7 @@ from scoring.clock import BusinessCalendar
 from scoring.rules import ScoringRules, TriggerRule, TriggerStep
 from scoring.sla import default_levels, parse_levels
 from store.engine import SessionFactory, create_engine, session_factory
+from store.writer import Writer
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -114,18 +115,22 @@ class Runtime:
     slack: AsyncWebClient
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = system_clock
+    # Runs the ingest transactions (on SQLite in its own thread); None: on the loop.
+    writer: Writer | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> Runtime:
         """Wire a runtime from validated settings (no I/O happens here)."""
         engine = create_engine(settings.database_url)
+        sessions = session_factory(engine)
         return cls(
             settings=settings,
             config=handler_config(settings),
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             slack=slack_client(settings),
             clock=clock,
+            writer=Writer(settings.database_url, sessions),
         )
 
     @property
@@ -135,4 +140,6 @@ class Runtime:
 
     async def close(self) -> None:
         """Release the database connections."""
+        if self.writer is not None:
+            await self.writer.close()
         await self.engine.dispose()

@@ -76,7 +76,7 @@ def webhook_router(runtime: Runtime) -> APIRouter:
     sources = _sources(runtime)
     known_types = runtime.config.known_types
     # One writer per process: concurrent requests share transactions (group commit).
-    ingester = Ingester(runtime.deps)
+    ingester = Ingester(runtime.deps, writer=runtime.writer)
 
     def answer(source: str, status: int, body: dict[str, Any]) -> JSONResponse:
         metrics.webhook_requests.labels(source=source, status=str(status)).inc()

@@ -60,13 +60,18 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def sqlite_events() -> list[tuple[str, Any]]:
+    """The engine event listeners every SQLite engine of the bot needs (pragmas, BEGIN IMMEDIATE)."""
+    return [("connect", _sqlite_pragmas), ("begin", _sqlite_begin)]
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine for the configured URL, set up for concurrent use."""
     target = async_url(url)
     if target.startswith("sqlite"):
         engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        for name, listener in sqlite_events():
+            event.listen(engine.sync_engine, name, listener)
         return engine
     return create_async_engine(
         target, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from scoring.engine import LeadScoreState, ScoredEvent, apply_event
 from scoring.qualification import Qualification
 from scoring.rules import ScoringRules
 from store.audit import record
+from store.engine import SessionFactory
 from store.events import NewEvent, insert_events, known_keys
 from store.leads import (
     PROFILE_FIELDS,
@@ -40,6 +41,7 @@ from store.leads import (
 )
 from store.models import LeadStage, MqlState
 from store.mqls import create_mql
+from store.writer import Writer
 
 # Stages from which a qualification opens a new MQL (see the module docstring).
 QUALIFYING_STAGES = frozenset({LeadStage.TARGET, LeadStage.LEAD, LeadStage.RECYCLED})
@@ -147,11 +149,24 @@ class Ingester:
     A single writer per process also keeps SQLite's write lock uncontended in the process.
     """
 
-    def __init__(self, deps: Deps, *, max_events: int = 5000) -> None:
+    def __init__(self, deps: Deps, *, writer: Writer | None = None, max_events: int = 5000) -> None:
         self._deps = deps
+        self._store_writer = writer
         self._max_events = max_events
         self._queue: list[tuple[Sequence[NativeEvent], str, asyncio.Future[IngestResult]]] = []
         self._writer: asyncio.Task[None] | None = None
+
+    async def _transaction(
+        self, requests: Sequence[tuple[Sequence[NativeEvent], str]]
+    ) -> list[IngestResult]:
+        """One transaction, through the store's writer when there is one (SQLite: off the loop)."""
+        if self._store_writer is None:
+            return await _run(self._deps, requests)
+
+        async def work(sessions: SessionFactory) -> list[IngestResult]:
+            return await _run(replace(self._deps, sessions=sessions), requests)
+
+        return await self._store_writer.run(work)
 
     async def submit(
         self, events: Sequence[NativeEvent], *, namespace: str = "native"
@@ -176,14 +191,15 @@ class Ingester:
         while self._queue:
             group = self._take()
             try:
-                results = await _run(self._deps, [(events, ns) for events, ns, _ in group])
+                results = await self._transaction([(events, ns) for events, ns, _ in group])
             except Exception as exc:  # each request is retried alone and fails alone
                 if len(group) == 1:
                     _settle(group[0][2], exc)
                     continue
                 for events, namespace, future in group:
                     try:
-                        _settle(future, await ingest(self._deps, events, namespace=namespace))
+                        (alone,) = await self._transaction([(events, namespace)])
+                        _settle(future, alone)
                     except Exception as single:  # handed to that request's caller
                         _settle(future, single)
                 continue
