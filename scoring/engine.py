@@ -319,7 +319,12 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
     ):
         segments = _prune_segments(segments, horizon, reset, half)
 
-    if type(keys) is dict and keys.get(TIP) == key_count and len(keys) <= 2 * MAX_KEYS:
+    if (
+        seq is None
+        and type(keys) is dict
+        and keys.get(TIP) == key_count
+        and len(keys) <= 2 * MAX_KEYS
+    ):
         keys[key] = key_count  # the newest state of its lineage: see scoring.keymemory
         keys[TIP] = key_count + 1
     else:

@@ -11,8 +11,13 @@ from collections.abc import Mapping
 # older state that is applied again (a branch) copies what it sees first. So every state behaves
 # as an immutable value, while the common case never copies. A state must not be applied from
 # two threads at once (the ingest applies each lead's events in one task).
+#
+# Why only a few keys: the database's unique key on the event id is the duplicate guard of the
+# ingest (it never applies an event already stored), so this memory only serves direct callers
+# of the engine, whose retries come soon after the original. Every remembered key is stored in
+# the lead's JSON state and decoded on every batch, so it is kept small.
 
-MAX_KEYS = 256  # remembered per lead; the database's unique event id is the real guard
+MAX_KEYS = 32  # remembered per lead (see the module docstring)
 TIP = ""  # not a valid event key (keys are non-empty): holds the count of the newest state
 
 
@@ -24,13 +29,20 @@ def knows(keys: Mapping[str, int], count: int, key: str) -> bool:
 
 def remember(keys: Mapping[str, int], count: int, key: str) -> Mapping[str, int]:
     """The memory holding `key` as number `count` (the caller's new count is count + 1)."""
-    if isinstance(keys, dict) and keys.get(TIP) == count and len(keys) <= 2 * MAX_KEYS:
-        keys[key] = count
+    if (
+        isinstance(keys, dict)
+        and keys.get(TIP) == count
+        and key not in keys
+        and len(keys) <= 2 * MAX_KEYS
+    ):
+        keys[key] = count  # a new entry goes last: the dict's order stays the numbers' order
         keys[TIP] = count + 1
         return keys
-    # A branch, a fresh state or a full dict: copy what this state sees.
+    # A branch, a fresh state, a forgotten key coming back or a full dict: copy what this state
+    # sees, in number order.
     oldest = count - MAX_KEYS
-    fresh = {k: seq for k, seq in keys.items() if k != TIP and oldest <= seq < count}
+    seen = sorted((seq, k) for k, seq in keys.items() if k != TIP and oldest <= seq < count)
+    fresh = {k: seq for seq, k in seen}
     fresh[key] = count
     fresh[TIP] = count + 1
     return fresh
@@ -38,6 +50,17 @@ def remember(keys: Mapping[str, int], count: int, key: str) -> Mapping[str, int]
 
 def listed(keys: Mapping[str, int], count: int) -> list[str]:
     """The keys a state remembers, oldest first."""
+    newest = min(count, MAX_KEYS)
+    if newest == 0:
+        return []
+    # Entries are added in number order (see remember), so the newest are the last ones: check
+    # that their numbers are exactly the state's newest, else sort.
+    names = list(keys)
+    if keys.get(TIP) == count:
+        names.remove(TIP)
+        recent = names[-newest:]
+        if list(map(keys.__getitem__, recent)) == list(range(count - newest, count)):
+            return recent
     oldest = count - MAX_KEYS
     seen = [(seq, k) for k, seq in keys.items() if k != TIP and oldest <= seq < count]
     return [k for _, k in sorted(seen)]
@@ -46,6 +69,6 @@ def listed(keys: Mapping[str, int], count: int) -> list[str]:
 def from_list(keys: list[str]) -> tuple[dict[str, int], int]:
     """A memory and count holding these keys (oldest first), as read back from JSON."""
     kept = keys[-MAX_KEYS:]
-    memory = {k: seq for seq, k in enumerate(kept)}
+    memory = dict(zip(kept, range(len(kept)), strict=True))
     memory[TIP] = len(kept)
     return memory, len(kept)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple, Union
 
-# (occurred µs, points, older items) — None is the empty list.
-Chain = Union[tuple[int, float, "Chain"], None]  # noqa: UP007 (a recursive alias needs Union)
+# (occurred µs, points, earlier arrivals) — None is the empty list. The tail may be a packed
+# flat list [time, points, time, points, ...] (newest arrival first, never mutated): a state read
+# from JSON keeps its items that way, so decoding builds no node per item.
+Packed = list[int | float]
+Chain = Union[tuple[int, float, "Chain"], Packed, None]  # noqa: UP007 (a recursive alias needs Union)
 FOLD_EVERY = 64  # the smallest item count at which folding old items is tried
 
 
@@ -24,8 +27,9 @@ class Segment(NamedTuple):
     retention horizon are folded into one now and then, since nothing can land between them.
     All values are raw (unclamped) so that the order of arrival never matters.
 
-    Items form a persistent linked list, newest first: appending an in-order event is O(1) and
-    shares the rest, where copying a tuple would touch every item on every event.
+    Items form a persistent linked list in arrival order, newest arrival first: adding any event,
+    late or not, is O(1) and shares the rest (where copying a tuple would touch every item on
+    every event). Nothing needs them in time order: every use filters or sums them.
     """
 
     start: int  # first activity, µs
@@ -34,7 +38,7 @@ class Segment(NamedTuple):
     shield_at: int | None  # time of the governing absolute score, if any
     shield_key: str  # its event key: the tie-break between absolute scores at one instant
     abs_score: float  # the governing absolute score (0.0 without one)
-    items: Chain  # points at or after the shield, newest first; zero points left out
+    items: Chain  # points at or after the shield, newest arrival first; zero points left out
     size: int  # number of items
     fold_due: int  # try folding when `size` reaches this (doubling keeps the tries amortised O(1))
 
@@ -56,14 +60,17 @@ def decay(delta_us: int, half_life_us: int | None) -> float:
 
 
 def newest_first(items: Chain) -> Iterator[tuple[int, float]]:
-    """The items as (time, points), newest first."""
+    """The items as (time, points), newest arrival first."""
     while items is not None:
+        if isinstance(items, list):
+            yield from zip(items[0::2], items[1::2], strict=True)
+            return
         at, points, items = items
         yield at, points
 
 
 def chain_of(oldest_first: list[tuple[int, float]], tail: Chain = None) -> Chain:
-    """A chain holding these items (given oldest first) on top of `tail`."""
+    """A chain holding these items (given oldest arrival first) on top of `tail`."""
     for at, points in oldest_first:
         tail = (at, points, tail)
     return tail
@@ -137,38 +144,33 @@ def insert_inside(
         return recompute(rebuilt, half_life_us)
     if (shield_at is not None and at < shield_at) or not figure:
         return seg  # before the absolute score that replaced it, or worth nothing
-    newer: list[tuple[int, float]] = []
-    rest = seg.items
-    while rest is not None and rest[0] > at:
-        newer.append((rest[0], rest[1]))
-        rest = rest[2]
-    newer.reverse()
-    items = chain_of(newer, (at, figure, rest))
     value = seg.value + figure * decay(seg.end - at, half_life_us)
-    return Segment(
-        seg.start,
-        seg.end,
-        value,
-        shield_at,
-        seg.shield_key,
-        seg.abs_score,
-        items,
-        seg.size + 1,
-        seg.fold_due,
+    return _new(
+        Segment,
+        (
+            seg.start,
+            seg.end,
+            value,
+            shield_at,
+            seg.shield_key,
+            seg.abs_score,
+            (at, figure, seg.items),
+            seg.size + 1,
+            seg.fold_due,
+        ),
     )
 
 
 def fold(seg: Segment, horizon_us: int, half_life_us: int | None) -> Segment:
     """Fold the items older than the horizon into one: no late event can land between them."""
     newer: list[tuple[int, float]] = []
-    rest = seg.items
-    while rest is not None and rest[0] >= horizon_us:
-        newer.append((rest[0], rest[1]))
-        rest = rest[2]
-    if rest is None or rest[2] is None:
+    old: list[tuple[int, float]] = []
+    for item in newest_first(seg.items):
+        (newer if item[0] >= horizon_us else old).append(item)
+    if len(old) < 2:
         return Segment(*seg[:8], due_after(seg.size))  # fewer than two old items: nothing to fold
-    last_at = rest[0]
-    folded = sum(points * decay(last_at - at, half_life_us) for at, points in newest_first(rest))
+    last_at = max(at for at, _ in old)
+    folded = sum(points * decay(last_at - at, half_life_us) for at, points in old)
     newer.reverse()
     items = chain_of(newer, (last_at, folded, None))
     return Segment(*seg[:6], items, len(newer) + 1, due_after(len(newer) + 1))

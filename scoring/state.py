@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from itertools import pairwise
+from itertools import pairwise, repeat
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from scoring.instants import from_us
 from scoring.keymemory import from_list, knows, listed
-from scoring.segments import Segment, chain_of, due_after, newest_first
-from scoring.triggers import EMPTY, Candidate, TriggerMemory, memory_of
-from scoring.triggers import newest_first as candidates_newest_first
+from scoring.segments import Chain, Packed, Segment, due_after
+from scoring.triggers import (
+    EMPTY,
+    PRUNE_EVERY,
+    Candidate,
+    CandidateChain,
+    StepRef,
+    TriggerMemory,
+)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: items and candidates as lists of small lists (read and converted)
 NO_KEYS: Mapping[str, int] = MappingProxyType({})
 
 
@@ -72,65 +79,84 @@ class LeadScoreState(NamedTuple):
         return listed(self.keys, self.key_count)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; times are integer microseconds since the Unix epoch (exact)."""
+        """A JSON-ready dict in format 2 (see `from_json`); times are integer µs (exact)."""
+        keys = self.all_keys()
+        candidates: list[Candidate] = []
+        append = candidates.append
+        chain = self.triggers.chain
+        while chain is not None:
+            candidate, chain = chain
+            append(candidate)
+        kinds: dict[tuple[str, str, tuple[StepRef, ...]], int] = {}
+        columns: list[list[Any]] = [[], [], []]
+        if candidates:
+            ats, names, types, labels, steps = zip(*candidates, strict=True)
+            position = dict(zip(keys, range(len(keys)), strict=True))
+            columns = [
+                list(map(operator.sub, repeat(self.latest_us), ats)),
+                list(map(position.get, names, names)),
+                # setdefault numbers each distinct kind by first appearance.
+                [kinds.setdefault(k, len(kinds)) for k in zip(types, labels, steps, strict=True)],
+            ]
         return {
             "v": FORMAT_VERSION,
             "latest": self.latest_us,
             "floor": self.floor_us,
             "half_life": self.half_life_us,
-            "segments": [
-                [
-                    s.start,
-                    s.end,
-                    s.value,
-                    s.shield_at,
-                    s.shield_key,
-                    s.abs_score,
-                    [[at, points] for at, points in newest_first(s.items)][::-1],
-                ]
-                for s in self.segments
+            "segments": [[*s[:6], flat_items(s.end, s.items)] for s in self.segments],
+            "kinds": [
+                [t, label, *(part for ref in steps for part in ref)] for t, label, steps in kinds
             ],
-            "candidates": [
-                [c.at, c.key, c.type, c.label, [list(r) for r in c.steps]]
-                for c in reversed(list(candidates_newest_first(self.triggers.chain)))
-            ],
+            "candidates": columns,
             "completed": dict(self.triggers.completed),
-            "keys": self.all_keys(),
+            "keys": keys,
         }
 
     @classmethod
     def from_json(cls, data: Any) -> LeadScoreState:
-        """Read back what to_json wrote; ValueError names the first bad field."""
+        """Read back what to_json wrote (format 2, or format 1 converted on the way).
+
+        Format 2 keeps the stored form small and cheap to encode and decode: flat lists checked
+        in bulk, times as integer µs, no string stored twice. Fields: `latest`, `floor`,
+        `half_life` (µs or null); `segments`, each `[start, end, value, shield_at, shield_key,
+        abs_score, items]` with `items` flat `[end - time, points, ...]`, newest arrival first;
+        `kinds`, the distinct (type, label, steps) of the trigger candidates, each flat
+        `[type, label, trigger, step index, trigger, step index, ...]`; `candidates`, three
+        parallel lists, newest first: `latest - time`, the key (its position in `keys` when
+        remembered, else the key itself), the kind's position in `kinds`; `completed`, trigger
+        -> latest start of a complete sequence; `keys`, remembered event keys, oldest first.
+        Format 1 (v=1) had absolute times, items and candidates as lists of small lists,
+        oldest first, and candidate steps as [trigger, index] pairs.
+        ValueError names the first bad field.
+        """
         if not isinstance(data, dict):
             raise ValueError("lead score state: expected a JSON object")
-        if data.get("v") != FORMAT_VERSION:
-            raise ValueError(f"lead score state: unknown format version {data.get('v')!r}")
-        for name in ("segments", "candidates", "keys"):
+        version = data.get("v")
+        if version == 1:
+            data = _from_v1(data)
+        elif version != FORMAT_VERSION:
+            raise ValueError(f"lead score state: unknown format version {version!r}")
+        for name in ("segments", "kinds", "candidates", "keys"):
             if name not in data:
                 raise ValueError(f"lead score state: {name!r} is missing")
         try:
-            segments = tuple(_segment(raw) for raw in _list(data["segments"], "segments"))
-            candidates = [_candidate(raw) for raw in _list(data["candidates"], "candidates")]
-            if any((a.at, a.key) > (b.at, b.key) for a, b in pairwise(candidates)):
-                raise ValueError("candidates must be in time order")
+            segments = tuple(map(_segment, _list(data["segments"], "segments")))
             completed = data.get("completed", {})
             if not isinstance(completed, dict):
                 raise ValueError("'completed' must be an object")
-            triggers = memory_of(
-                candidates,
-                {
-                    _str(k, "a trigger name"): _int(v, f"completed[{k!r}]")
-                    for k, v in completed.items()
-                },
-            )
-            keys = data["keys"]
-            if not isinstance(keys, list):
-                raise ValueError("'keys' must be a list")
-            memory, count = from_list([_key(k) for k in keys])
+            _all_type(completed, str, "a trigger name")
+            _all_type(completed.values(), int, "completed trigger starts")
+            keys = _list(data["keys"], "keys")
+            _all_type(keys, str, "'keys'")
+            if not all(keys):
+                raise ValueError("'keys' holds an empty key")
+            latest = _opt_int(data.get("latest"), "latest")
+            triggers = _triggers(data["kinds"], data["candidates"], completed, keys, latest)
+            memory, count = from_list(keys)
             return cls(
                 segments=segments,
                 triggers=triggers,
-                latest_us=_opt_int(data.get("latest"), "latest"),
+                latest_us=latest,
                 floor_us=_opt_int(data.get("floor"), "floor"),
                 half_life_us=_opt_int(data.get("half_life"), "half_life"),
                 keys=memory,
@@ -140,14 +166,51 @@ class LeadScoreState(NamedTuple):
             raise ValueError(f"lead score state: {exc}") from exc
 
 
+def flat_items(end: int, items: Chain) -> list[int | float]:
+    """A segment's items as the flat stored list [end - time, points, ...], newest arrival first."""
+    flat: list[int | float] = []
+    append = flat.append
+    while items is not None:
+        if isinstance(items, list):
+            tail = items[:]  # the packed tail read from JSON
+            tail[0::2] = map(operator.sub, repeat(end), items[0::2])
+            flat += tail
+            break
+        at, points, items = items
+        append(end - at)
+        append(points)
+    return flat
+
+
 def _list(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise ValueError(f"{what!r} must be a list")
     return value
 
 
+def _all_type(values: Iterable[Any], kind: type, what: str) -> None:
+    # One C-level pass (type() is exact: bool is not accepted as int); details only on failure.
+    if not set(map(type, values)) <= {kind}:
+        bad = next(v for v in values if type(v) is not kind)
+        raise ValueError(f"{what} must be {_NAMES[kind]}, got {bad!r}")
+
+
+_NUMBER = {int, float}
+_INT = {int}
+_STR = {str}
+_new = tuple.__new__  # builds a NamedTuple from a tuple without its Python-level __new__
+_NAMES = {int: "integers", str: "strings"}
+
+
+def _numbers(values: list[Any], what: str) -> list[float]:
+    if not set(map(type, values)) <= _NUMBER or not all(map(math.isfinite, values)):
+        bad = next(v for v in values if type(v) not in _NUMBER or not math.isfinite(v))
+        raise ValueError(f"{what} must be finite numbers, got {bad!r}")
+    return list(map(float, values))
+
+
 def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if type(value) is not int:
         raise ValueError(f"{what} must be an integer, got {value!r}")
     return value
 
@@ -157,7 +220,7 @@ def _opt_int(value: Any, what: str) -> int | None:
 
 
 def _float(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if type(value) not in _NUMBER or not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     return float(value)
 
@@ -172,51 +235,164 @@ def _segment(raw: Any) -> Segment:
     fields = _list(raw, "segment")
     if len(fields) != 7:
         raise ValueError(f"a segment has 7 fields, got {len(fields)}")
-    start, end, value, shield_at, shield_key, abs_score, raw_items = fields
-    items = [
-        (_int(item[0], "item time"), _float(item[1], "item points"))
-        for item in _list(raw_items, "segment items")
-        if len(_list(item, "item")) == 2 or _bad("an item is [time, points]")
-    ]
-    if any(a[0] > b[0] for a, b in pairwise(items)):
-        raise ValueError("segment items must be in time order")
-    return Segment(
-        _int(start, "segment start"),
-        _int(end, "segment end"),
-        _float(value, "segment value"),
-        _opt_int(shield_at, "segment shield time"),
-        _str(shield_key, "segment shield key"),
-        _float(abs_score, "segment absolute score"),
-        chain_of(items),
-        len(items),
-        due_after(len(items)),
-    )
-
-
-def _candidate(raw: Any) -> Candidate:
-    fields = _list(raw, "candidate")
-    if len(fields) != 5:
-        raise ValueError(f"a candidate has 5 fields, got {len(fields)}")
-    at, key, event_type, label, steps = fields
-    return Candidate(
-        _int(at, "candidate time"),
-        _str(key, "candidate key"),
-        _str(event_type, "candidate type"),
-        _str(label, "candidate label"),
-        tuple(
-            (_str(ref[0], "step trigger"), _int(ref[1], "step index"))
-            for ref in _list(steps, "candidate steps")
-            if len(_list(ref, "step")) == 2 or _bad("a step is [trigger, index]")
+    start, end, value, shield_at, shield_key, abs_score, flat = fields
+    if not (
+        type(start) is int
+        and type(end) is int
+        and type(value) is float
+        and (shield_at is None or type(shield_at) is int)
+        and type(shield_key) is str
+        and type(abs_score) is float
+        and math.isfinite(value + abs_score)
+    ):
+        # Not what to_json writes: check each field for a precise message (ints are accepted).
+        start = _int(start, "segment start")
+        end = _int(end, "segment end")
+        value = _float(value, "segment value")
+        shield_at = _opt_int(shield_at, "segment shield time")
+        shield_key = _str(shield_key, "segment shield key")
+        abs_score = _float(abs_score, "segment absolute score")
+    flat = _list(flat, "segment items")
+    if len(flat) % 2:
+        raise ValueError("segment items must be [time, points, ...] pairs")
+    ages = flat[0::2]
+    _all_type(ages, int, "item times")
+    packed: Packed = flat[:]  # the right length; every slot is overwritten below
+    packed[0::2] = map(operator.sub, repeat(end), ages)
+    packed[1::2] = _numbers(flat[1::2], "item points")
+    size = len(ages)
+    return _new(
+        Segment,
+        (
+            start,
+            end,
+            value,
+            shield_at,
+            shield_key,
+            abs_score,
+            packed or None,
+            size,
+            due_after(size),
         ),
     )
 
 
-def _key(value: Any) -> str:
-    key = _str(value, "a key")
-    if not key:
-        raise ValueError(f"bad event key {key!r}")
-    return key
+Kind = tuple[str, str, tuple[StepRef, ...]]  # a candidate's type, label and matched steps
+_KINDS: dict[tuple[Any, ...], Kind] = {}  # memo of checked kinds: few distinct ones exist
+_KINDS_MAX = 4096
 
 
-def _bad(message: str) -> bool:
-    raise ValueError(message)
+def _kind(raw: Any) -> Kind:
+    flat = tuple(_list(raw, "kind"))
+    known = _KINDS.get(flat)
+    if known is not None:
+        return known
+    if len(flat) < 4 or len(flat) % 2:
+        raise ValueError("a kind is [type, label, trigger, index, ...]")
+    names, indexes = flat[2::2], flat[3::2]
+    _all_type(flat[:2], str, "a kind's type and label")
+    _all_type(names, str, "step triggers")
+    _all_type(indexes, int, "step indexes")
+    kind = (flat[0], flat[1], tuple(zip(names, indexes, strict=True)))
+    if len(_KINDS) >= _KINDS_MAX:
+        _KINDS.clear()
+    _KINDS[flat] = kind
+    return kind
+
+
+def _triggers(
+    raw_kinds: Any, raw: Any, completed: dict[str, int], keys: list[str], latest: int | None
+) -> TriggerMemory:
+    kinds = list(map(_kind, _list(raw_kinds, "kinds")))
+    columns = _list(raw, "candidates")
+    if len(columns) != 3 or not all(isinstance(c, list) for c in columns):
+        raise ValueError("'candidates' must be 3 lists: times, keys, kinds")
+    ages, names, refs = columns
+    size = len(ages)
+    if not size == len(names) == len(refs):
+        raise ValueError("the candidate lists differ in length")
+    if not size:
+        return TriggerMemory(None, 0, completed)
+    if latest is None:
+        raise ValueError("candidates without a latest activity")
+    _all_type(ages, int, "candidate times")
+    _all_type(refs, int, "candidate kinds")
+    if not 0 <= min(refs) <= max(refs) < len(kinds):
+        raise ValueError("a candidate names a kind that does not exist")
+    positions = [k for k in names if type(k) is not str]
+    if positions:  # a remembered key is stored as its position in `keys`
+        if set(map(type, positions)) != _INT or not 0 <= min(positions) <= max(positions) < len(
+            keys
+        ):
+            bad = next(k for k in positions if type(k) is not int or not 0 <= k < len(keys))
+            raise ValueError(
+                f"a candidate key must be a string or a position in 'keys', got {bad!r}"
+            )
+        names = [k if type(k) is str else keys[k] for k in names]
+    if any(map(operator.gt, ages, ages[1:])) or (
+        len(set(ages)) < size
+        and any(
+            map(
+                operator.gt,
+                zip(ages, names[1:], strict=False),
+                zip(ages[1:], names, strict=False),
+            )
+        )
+    ):
+        raise ValueError("candidates must be newest first")
+    times = map(operator.sub, repeat(latest), ages)
+    types, labels, steps = zip(*map(kinds.__getitem__, refs), strict=True)
+    rows = zip(times, names, types, labels, steps, strict=True)
+    candidates = list(map(_new, repeat(Candidate), rows))
+    candidates.reverse()
+    linked: CandidateChain = None
+    for candidate in candidates:
+        linked = (candidate, linked)
+    return TriggerMemory(linked, size, completed, max(PRUNE_EVERY, 2 * size))
+
+
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A format-1 state rewritten as format 2 (values then checked by the format-2 reader)."""
+    converted = dict(data, v=FORMAT_VERSION)
+    try:
+        segments = []
+        for raw in _list(data.get("segments", []), "segments"):
+            fields = _list(raw, "segment")
+            if len(fields) == 7:
+                end = _int(fields[1], "segment end")
+                pairs = _list(fields[6], "segment items")
+                if any(len(_list(pair, "item")) != 2 for pair in pairs):
+                    raise ValueError("an item is [time, points]")
+                ages = [[end - _int(at, "item time"), points] for at, points in reversed(pairs)]
+                fields = [*fields[:6], [part for pair in ages for part in pair]]
+            segments.append(fields)
+        converted["segments"] = segments
+        rows = [_list(raw, "candidate") for raw in _list(data.get("candidates", []), "candidates")]
+        if any(len(row) != 5 for row in rows):
+            raise ValueError("a candidate has 5 fields")
+        if any(_v1_order(a) > _v1_order(b) for a, b in pairwise(rows)):
+            raise ValueError("candidates must be in time order")
+        latest = data.get("latest")
+        if rows:
+            latest = _int(latest, "latest")
+        kinds: list[list[Any]] = []
+        columns: list[list[Any]] = [[], [], []]
+        for at, key, event_type, label, steps in reversed(rows):
+            pairs = _list(steps, "candidate steps")
+            if any(len(_list(pair, "step")) != 2 for pair in pairs):
+                raise ValueError("a step is [trigger, index]")
+            kind = [event_type, label, *(part for pair in pairs for part in pair)]
+            if kind not in kinds:
+                kinds.append(kind)
+            columns[0].append(latest - at)
+            columns[1].append(key)
+            columns[2].append(kinds.index(kind))
+        converted["kinds"] = kinds
+        converted["candidates"] = columns
+    except ValueError as exc:
+        raise ValueError(f"lead score state: {exc}") from exc
+    return converted
+
+
+def _v1_order(row: list[Any]) -> tuple[int, str]:
+    return (_int(row[0], "candidate time"), _str(row[1], "candidate key"))

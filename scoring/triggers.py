@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, Union
 from scoring.rules import ScoringRules
 
 MAX_CANDIDATES = 64
+PRUNE_EVERY = 8  # the smallest chain length at which stale candidates are cut off
 
 StepRef = tuple[str, int]  # (trigger name, step index)
 
@@ -34,7 +35,9 @@ class TriggerMemory(NamedTuple):
     The state keeps trigger candidates (events that match at least one step of some trigger) as a
     linked list, newest first, so an in-order event is added in O(1). Candidates older than the
     longest trigger window before the lead's latest activity are skipped by every walk and cut off
-    now and then; at most MAX_CANDIDATES are kept. A candidate stores the steps it matched, not its
+    when the chain reaches `due` candidates (then `due` becomes twice what was kept, so the cuts
+    stay amortised O(1) and stale candidates never outnumber live ones for long); a cut keeps at
+    most MAX_CANDIDATES, so the chain holds at most twice that. A candidate stores the steps it matched, not its
     properties. For each trigger the memory also holds the latest start of any complete sequence
     seen: while that sequence starts within the trigger's window before the latest activity, the
     trigger is "already complete" and a new completion does not fire again.
@@ -43,6 +46,7 @@ class TriggerMemory(NamedTuple):
     chain: CandidateChain = None  # newest first
     size: int = 0  # candidates in the chain, skipped ones included
     completed: Mapping[str, int] = NO_COMPLETIONS  # trigger -> latest start of a complete sequence
+    due: int = PRUNE_EVERY  # cut off stale candidates when `size` reaches this
 
 
 EMPTY = TriggerMemory()
@@ -61,7 +65,8 @@ def memory_of(oldest_first: list[Candidate], completed: Mapping[str, int]) -> Tr
     chain: CandidateChain = None
     for candidate in oldest_first:
         chain = (candidate, chain)
-    return TriggerMemory(chain, len(oldest_first), completed)
+    size = len(oldest_first)
+    return TriggerMemory(chain, size, completed, max(PRUNE_EVERY, 2 * size))
 
 
 def match_steps(
@@ -192,11 +197,11 @@ def add_candidate(
             completed = {**completed, name: sequence[0].at}
 
     size = memory.size + 1
-    if size > 2 * MAX_CANDIDATES:
+    if size >= memory.due:
         kept = [c for c in newest_first(chain) if c.at >= oldest_us][:MAX_CANDIDATES]
         kept.reverse()
         return memory_of(kept, completed), hit
-    memory = _new(TriggerMemory, (chain, size, completed))
+    memory = _new(TriggerMemory, (chain, size, completed, memory.due))
     return memory, hit
 
 
