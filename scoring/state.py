@@ -18,7 +18,8 @@ from scoring.triggers import (
     PRUNE_EVERY,
     Candidate,
     CandidateChain,
-    StepRef,
+    Kind,
+    Stored,
     TriggerMemory,
 )
 
@@ -81,22 +82,20 @@ class LeadScoreState(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict in format 2 (see `from_json`); times are integer µs (exact)."""
         keys = self.all_keys()
-        candidates: list[Candidate] = []
-        append = candidates.append
-        chain = self.triggers.chain
-        while chain is not None:
-            candidate, chain = chain
-            append(candidate)
-        kinds: dict[tuple[str, str, tuple[StepRef, ...]], int] = {}
+        triggers = self.triggers
+        stored = triggers.stored
         columns: list[list[Any]] = [[], [], []]
-        if candidates:
-            ats, names, types, labels, steps = zip(*candidates, strict=True)
+        table: list[Kind] = []
+        if stored is not None or triggers.chain is not None:
             position = dict(zip(keys, range(len(keys)), strict=True))
+            if stored is not None:  # untouched since read: re-encode the columns as they are
+                ats, names, refs, table = stored
+            else:
+                ats, names, refs, table = _columns(triggers.chain)
             columns = [
                 list(map(operator.sub, repeat(self.latest_us), ats)),
                 list(map(position.get, names, names)),
-                # setdefault numbers each distinct kind by first appearance.
-                [kinds.setdefault(k, len(kinds)) for k in zip(types, labels, steps, strict=True)],
+                refs[:],  # the stored state's lists are never handed out
             ]
         return {
             "v": FORMAT_VERSION,
@@ -105,7 +104,7 @@ class LeadScoreState(NamedTuple):
             "half_life": self.half_life_us,
             "segments": [[*s[:6], flat_items(s.end, s.items)] for s in self.segments],
             "kinds": [
-                [t, label, *(part for ref in steps for part in ref)] for t, label, steps in kinds
+                [t, label, *(part for ref in steps for part in ref)] for t, label, steps in table
             ],
             "candidates": columns,
             "completed": dict(self.triggers.completed),
@@ -164,6 +163,20 @@ class LeadScoreState(NamedTuple):
             )
         except ValueError as exc:
             raise ValueError(f"lead score state: {exc}") from exc
+
+
+def _columns(chain: CandidateChain) -> Stored:
+    """Linked candidates as columns, newest first, numbering each distinct kind."""
+    candidates: list[Candidate] = []
+    append = candidates.append
+    while chain is not None:
+        candidate, chain = chain
+        append(candidate)
+    ats, names, types, labels, steps = zip(*candidates, strict=True)
+    kinds: dict[Kind, int] = {}
+    # setdefault numbers each distinct kind by first appearance.
+    refs = [kinds.setdefault(k, len(kinds)) for k in zip(types, labels, steps, strict=True)]
+    return Stored(list(ats), list(names), refs, list(kinds))
 
 
 def flat_items(end: int, items: Chain) -> list[int | float]:
@@ -277,7 +290,6 @@ def _segment(raw: Any) -> Segment:
     )
 
 
-Kind = tuple[str, str, tuple[StepRef, ...]]  # a candidate's type, label and matched steps
 _KINDS: dict[tuple[Any, ...], Kind] = {}  # memo of checked kinds: few distinct ones exist
 _KINDS_MAX = 4096
 
@@ -340,15 +352,9 @@ def _triggers(
         )
     ):
         raise ValueError("candidates must be newest first")
-    times = map(operator.sub, repeat(latest), ages)
-    types, labels, steps = zip(*map(kinds.__getitem__, refs), strict=True)
-    rows = zip(times, names, types, labels, steps, strict=True)
-    candidates = list(map(_new, repeat(Candidate), rows))
-    candidates.reverse()
-    linked: CandidateChain = None
-    for candidate in candidates:
-        linked = (candidate, linked)
-    return TriggerMemory(linked, size, completed, max(PRUNE_EVERY, 2 * size))
+    times = list(map(operator.sub, repeat(latest), ages))
+    stored = Stored(times, names[:], refs[:], kinds)  # copies: the caller keeps its data
+    return TriggerMemory(None, size, completed, max(PRUNE_EVERY, 2 * size), stored)
 
 
 def _from_v1(data: dict[str, Any]) -> dict[str, Any]:

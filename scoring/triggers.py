@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any, NamedTuple, Union
 
@@ -29,6 +30,25 @@ CandidateChain = Union[tuple[Candidate, "CandidateChain"], None]  # noqa: UP007 
 NO_COMPLETIONS: Mapping[str, int] = MappingProxyType({})
 
 
+Kind = tuple[str, str, tuple[StepRef, ...]]  # a candidate's type, label and matched steps
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
+
+
+class Stored(NamedTuple):
+    """Candidates as read from a stored state, still in columns (newest first, checked)."""
+
+    times: list[int]
+    keys: list[str]
+    kinds: list[int]  # positions in `table`
+    table: list[Kind]
+
+    def candidates(self) -> list[Candidate]:
+        """The candidates, newest first."""
+        types, labels, steps = zip(*map(self.table.__getitem__, self.kinds), strict=True)
+        rows = zip(self.times, self.keys, types, labels, steps, strict=True)
+        return list(map(_new, repeat(Candidate), rows))
+
+
 class TriggerMemory(NamedTuple):
     """The trigger part of a lead's state.
 
@@ -41,16 +61,30 @@ class TriggerMemory(NamedTuple):
     properties. For each trigger the memory also holds the latest start of any complete sequence
     seen: while that sequence starts within the trigger's window before the latest activity, the
     trigger is "already complete" and a new completion does not fire again.
+
+    A memory read from a stored state keeps its candidates in `stored` (and `chain` is None)
+    until a trigger step needs them: most events match no step, and writing the state back
+    then re-encodes the columns without building a node per candidate.
     """
 
     chain: CandidateChain = None  # newest first
     size: int = 0  # candidates in the chain, skipped ones included
     completed: Mapping[str, int] = NO_COMPLETIONS  # trigger -> latest start of a complete sequence
     due: int = PRUNE_EVERY  # cut off stale candidates when `size` reaches this
+    stored: Stored | None = None  # the candidates, not yet linked (see above)
 
 
 EMPTY = TriggerMemory()
-_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
+
+
+def linked(memory: TriggerMemory) -> TriggerMemory:
+    """The memory with its stored candidates linked into the chain."""
+    if memory.stored is None:
+        return memory
+    chain: CandidateChain = None
+    for candidate in reversed(memory.stored.candidates()):
+        chain = (candidate, chain)
+    return TriggerMemory(chain, memory.size, memory.completed, memory.due)
 
 
 def newest_first(chain: CandidateChain) -> Iterator[Candidate]:
@@ -152,6 +186,8 @@ def add_candidate(
     complete sequence of that trigger starts within its window before the latest activity
     (one firing per completion, not one per repeated last step).
     """
+    if memory.stored is not None:
+        memory = linked(memory)
     oldest_us = latest_us - rules.max_window_us
     at, key = candidate.at, candidate.key
     rest = memory.chain
@@ -201,13 +237,13 @@ def add_candidate(
         kept = [c for c in newest_first(chain) if c.at >= oldest_us][:MAX_CANDIDATES]
         kept.reverse()
         return memory_of(kept, completed), hit
-    memory = _new(TriggerMemory, (chain, size, completed, memory.due))
+    memory = _new(TriggerMemory, (chain, size, completed, memory.due, None))
     return memory, hit
 
 
 def forget_before(memory: TriggerMemory, floor_us: int) -> TriggerMemory:
     """The memory without candidates or completions before `floor_us` (a score reset)."""
-    kept = [c for c in newest_first(memory.chain) if c.at >= floor_us]
+    kept = [c for c in newest_first(linked(memory).chain) if c.at >= floor_us]
     kept.reverse()
     completed = {name: start for name, start in memory.completed.items() if start >= floor_us}
     return memory_of(kept, completed)
