@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -81,12 +80,21 @@ class OwnerLoad:
     overdue: int
 
 
-def _rows(result: Sequence[Any]) -> list[MqlRow]:
-    return [MqlRow(*row) for row in result]
-
-
-def _with_lead() -> Any:
-    return select(*_ROW_COLUMNS).join(LEAD, LEAD.c.id == MQL.c.lead_id)
+async def _listed(
+    session: AsyncSession, where: ColumnElement[bool], first: ColumnElement[Any], *, limit: int
+) -> tuple[list[MqlRow], int]:
+    """The MQLs ``where`` selects, by ``first`` then id (at most ``limit``), and how many."""
+    total = await count_rows(session, MQL, where)
+    if total == 0:
+        return [], 0
+    rows = await session.exec(
+        select(*_ROW_COLUMNS)
+        .join(LEAD, LEAD.c.id == MQL.c.lead_id)
+        .where(where)
+        .order_by(first, MQL.c.id)
+        .limit(limit)
+    )
+    return [MqlRow(*row) for row in rows.all()], total
 
 
 async def claimed_by(
@@ -97,25 +105,13 @@ async def claimed_by(
     Uses the (owner_id, state) index: the cost grows with one person's queue, not the table.
     """
     where = and_(MQL.c.owner_id == owner_id, MQL.c.state == MqlState.CLAIMED.value)
-    total = await count_rows(session, MQL, where)
-    if total == 0:
-        return [], 0
-    rows = await session.exec(
-        _with_lead().where(where).order_by(MQL.c.claimed_at, MQL.c.id).limit(limit)
-    )
-    return _rows(rows.all()), total
+    return await _listed(session, where, MQL.c.claimed_at, limit=limit)
 
 
 async def unclaimed(session: AsyncSession, *, limit: int) -> tuple[list[MqlRow], int]:
     """Unclaimed MQLs, oldest first (at most ``limit``), and how many there are ((state, created_at) index)."""
     where = MQL.c.state == MqlState.OPEN.value
-    total = await count_rows(session, MQL, where)
-    if total == 0:
-        return [], 0
-    rows = await session.exec(
-        _with_lead().where(where).order_by(MQL.c.created_at, MQL.c.id).limit(limit)
-    )
-    return _rows(rows.all()), total
+    return await _listed(session, where, MQL.c.created_at, limit=limit)
 
 
 async def overdue(
@@ -132,13 +128,7 @@ async def overdue(
     where = past_sla(claim_cutoff, work_cutoff)
     if where is None:
         return [], 0
-    total = await count_rows(session, MQL, where)
-    if total == 0:
-        return [], 0
-    rows = await session.exec(
-        _with_lead().where(where).order_by(MQL.c.created_at, MQL.c.id).limit(limit)
-    )
-    return _rows(rows.all()), total
+    return await _listed(session, where, MQL.c.created_at, limit=limit)
 
 
 async def owner_loads(session: AsyncSession, *, work_cutoff: datetime | None) -> list[OwnerLoad]:
