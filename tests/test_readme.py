@@ -17,7 +17,8 @@ def test_readme_opens_with_the_demo_and_the_test_command() -> None:
     demo, tests = blocks[0], blocks[1]
     assert demo.endswith("mqlbot demo")
     assert tests.endswith("python -m pytest")
-    assert demo.startswith("python3 -m venv .venv") and tests.startswith("python3 -m venv .venv")
+    assert demo.startswith("python3 -m venv .venv")
+    assert tests.startswith("python3 -m venv .venv")
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:

@@ -98,7 +98,9 @@ class NativeEvent(BaseModel):
     def _known_type(cls, value: str, info: ValidationInfo) -> str:
         known: Collection[str] = (info.context or {}).get("known_types", BUILTIN_TYPES)
         if value not in known:
-            raise ValueError(f"unknown event type {value!r}; known types: {', '.join(sorted(known))}")
+            raise ValueError(
+                f"unknown event type {value!r}; known types: {', '.join(sorted(known))}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -156,7 +158,7 @@ def validate_events(payload: Any, known_types: Collection[str]) -> list[NativeEv
         except ValidationError as exc:
             raise IngestError(422, "invalid events", validation_details(exc)) from exc
     if not isinstance(payload, dict):
-        raise IngestError(422, "body must be an event object or {\"events\": [...]}")
+        raise IngestError(422, 'body must be an event object or {"events": [...]}')
     try:
         return [NativeEvent.model_validate(payload, context=context)]
     except ValidationError as exc:

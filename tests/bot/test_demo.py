@@ -17,7 +17,8 @@ def test_demo_runs_to_its_end_and_prints_the_channels(tmp_path: Path, language: 
     assert '"mqls":["crm-00042","crm-00077","crm-00105","crm-00131"]' in out
     assert "4 MQL cards posted to #inside-sales" in out
     assert "'outcome': 'done', 'checked': 1, 'unclaimed_reminded': 1" in out
-    assert "'queued': 2" in out and "'mqls': 4, 'sql': 1" in out
+    assert "'queued': 2" in out
+    assert "'mqls': 4, 'sql': 1" in out
     assert "(some messages were still queued" not in out
     assert (tmp_path / "demo" / "mqlbot.db").exists()
     if language == "en":
@@ -29,5 +30,6 @@ def test_demo_runs_to_its_end_and_prints_the_channels(tmp_path: Path, language: 
         assert "MQL digest: " in out
         assert "📎 Chart: MQL funnel and conversion by source" in out
     else:
-        assert "佐藤 愛子" in out and "#marketing" in out
+        assert "佐藤 愛子" in out
+        assert "#marketing" in out
         assert "@sato → SQL" in out
