@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -138,8 +139,26 @@ class Runtime:
         """What the handlers receive."""
         return Deps(config=self.config, sessions=self.sessions, clock=self.clock)
 
+    async def open_slack_session(self) -> None:
+        """Give the Slack client one shared HTTP session (kept-alive connections); inside the loop.
+
+        Without it slack_sdk opens a new session, and so a new connection, for every call. Bolt's
+        per-request clients take the session from this client, so listeners share it too.
+        """
+        if self.slack.session is None or self.slack.session.closed:
+            self.slack.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.slack.timeout)
+            )
+
+    async def close_slack_session(self) -> None:
+        """Close the shared Slack session, if any (later calls open their own again)."""
+        session, self.slack.session = self.slack.session, None
+        if session is not None and not session.closed:
+            await session.close()
+
     async def close(self) -> None:
-        """Release the database connections."""
+        """Release the Slack session and the database connections."""
+        await self.close_slack_session()
         if self.writer is not None:
             await self.writer.close()
         await self.engine.dispose()

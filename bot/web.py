@@ -25,11 +25,15 @@ def create_web_app(runtime: Runtime, *, background: Lifespan | None = None) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if background is None:
-            yield
-            return
-        async with background(app):
-            yield
+        await runtime.open_slack_session()
+        try:
+            if background is None:
+                yield
+                return
+            async with background(app):
+                yield
+        finally:
+            await runtime.close_slack_session()
 
     app = FastAPI(title="mqlbot", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime

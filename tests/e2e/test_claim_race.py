@@ -35,6 +35,8 @@ async def test_fifty_simultaneous_claims_make_exactly_one_winner(
         )
 
         assert [a.status for a in answers] == [200] * CLICKERS
+        # The answers are the acks: the claim itself runs after them (ack first, then the work).
+        await until(lambda: len(bot.ephemerals()) == CLICKERS - 1, what="49 ephemerals")
         async with bot.runtime.sessions() as session:
             mql = (await session.exec(select(Mql))).one()
             claims = (
