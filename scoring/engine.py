@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from scoring import segments as seg_ops
 from scoring.instants import to_us
-from scoring.keymemory import MAX_KEYS, TIP, remember
+from scoring.keymemory import MAX_KEYS, SHARED_MAX, TIP, remember
 from scoring.qualification import Qualification
 from scoring.rules import ScoringRules
 from scoring.segments import FOLD_EVERY, Segment
@@ -43,6 +43,9 @@ class ScoredEvent:
     score: float | None = None
     score_delta: float | None = None
     label: str = ""
+    # occurred_at as µs since the epoch, computed once when the event is built (the hot path
+    # reads it per apply; exact: the UTC offset is whole seconds, see instants.to_us).
+    at_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -57,6 +60,7 @@ class ScoredEvent:
             raise ValueError(
                 f"scored event {self.key!r}: occurred_at's UTC offset has a fraction of a second"
             )
+        object.__setattr__(self, "at_us", _floor(at.timestamp()) * 1_000_000 + at.microsecond)
         if self.score is not None and self.score_delta is not None:
             raise ValueError(f"scored event {self.key!r}: give score or score_delta, not both")
         for name in ("score", "score_delta"):
@@ -238,9 +242,7 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
       completed sequence still starts within its window before the latest activity.
     - Changing the points table affects later events only; changing the half-life recomputes.
     """
-    occurred = event.occurred_at
-    # Exact: ScoredEvent guarantees a whole-second UTC offset (see instants.to_us for the rest).
-    at = _floor(occurred.timestamp()) * 1_000_000 + occurred.microsecond
+    at = event.at_us
     key = event.key
     segments, latest, keys, key_count, trigger_memory, floor, state_half = state
     points_by_type, reset, half, retention, steps_by_type, max_window, threshold = rules.hot
@@ -323,7 +325,7 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
         seq is None
         and type(keys) is dict
         and keys.get(TIP) == key_count
-        and len(keys) <= 2 * MAX_KEYS
+        and len(keys) <= SHARED_MAX
     ):
         keys[key] = key_count  # the newest state of its lineage: see scoring.keymemory
         keys[TIP] = key_count + 1
@@ -333,10 +335,11 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
     fired: str | None = None
     chain: tuple[Candidate, ...] = ()
     event_type = event.type
-    if event_type in steps_by_type:
+    compiled = steps_by_type.get(event_type)
+    if compiled is not None:
         oldest = ref - max_window
         if at >= oldest:
-            steps = match_steps(rules, event_type, event.properties)
+            steps = match_steps(compiled, event.properties)
             if steps:
                 candidate = _new(Candidate, (at, key, event_type, event.label, steps))
                 trigger_memory, hit = add_candidate(rules, trigger_memory, candidate, ref)

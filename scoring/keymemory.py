@@ -18,6 +18,7 @@ from collections.abc import Mapping
 # the lead's JSON state and decoded on every batch, so it is kept small.
 
 MAX_KEYS = 32  # remembered per lead (see the module docstring)
+SHARED_MAX = 4 * MAX_KEYS  # entries a shared dict may reach before a state copies what it sees
 TIP = ""  # not a valid event key (keys are non-empty): holds the count of the newest state
 
 
@@ -33,16 +34,15 @@ def remember(keys: Mapping[str, int], count: int, key: str) -> Mapping[str, int]
         isinstance(keys, dict)
         and keys.get(TIP) == count
         and key not in keys
-        and len(keys) <= 2 * MAX_KEYS
+        and len(keys) <= SHARED_MAX
     ):
         keys[key] = count  # a new entry goes last: the dict's order stays the numbers' order
         keys[TIP] = count + 1
         return keys
     # A branch, a fresh state, a forgotten key coming back or a full dict: copy what this state
     # sees, in number order.
-    oldest = count - MAX_KEYS
-    seen = sorted((seq, k) for k, seq in keys.items() if k != TIP and oldest <= seq < count)
-    fresh = {k: seq for seq, k in seen}
+    names = listed(keys, count)
+    fresh = dict(zip(names, range(count - len(names), count), strict=True))
     fresh[key] = count
     fresh[TIP] = count + 1
     return fresh

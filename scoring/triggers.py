@@ -7,7 +7,7 @@ from itertools import repeat
 from types import MappingProxyType
 from typing import Any, NamedTuple, Union
 
-from scoring.rules import ScoringRules
+from scoring.rules import CompiledStep, ScoringRules
 
 MAX_CANDIDATES = 64
 PRUNE_EVERY = 8  # the smallest chain length at which stale candidates are cut off
@@ -104,11 +104,12 @@ def memory_of(oldest_first: list[Candidate], completed: Mapping[str, int]) -> Tr
 
 
 def match_steps(
-    rules: ScoringRules, event_type: str, properties: Mapping[str, Any]
+    compiled: tuple[CompiledStep, ...], properties: Mapping[str, Any]
 ) -> tuple[StepRef, ...]:
-    """The (trigger, step) pairs this event satisfies: its type, and every property pattern."""
+    """The (trigger, step) pairs an event satisfies, given the compiled steps of its type
+    (`ScoringRules.steps_by_type`): every property pattern must match."""
     matched: tuple[StepRef, ...] = ()
-    for name, index, patterns in rules.steps_by_type.get(event_type, ()):
+    for name, index, patterns in compiled:
         for prop, pattern in patterns:
             value = properties.get(prop)
             if (
