@@ -142,7 +142,7 @@ async def click_all(
     return list(await asyncio.gather(*tasks))
 
 
-async def run(cards: int, clickers: int, db_url: str | None) -> None:
+async def run(cards: int, clickers: int, db_url: str | None, verbose: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         url = db_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -174,6 +174,10 @@ async def run(cards: int, clickers: int, db_url: str | None) -> None:
                     latencies = await click_all(player, card.ts, users, value, block_id)
                     if n > 0:  # the first card warms up connections, auth.test, the member list
                         samples += latencies
+                    if verbose:
+                        print(
+                            f"  card {n:2d}: min {min(latencies):6.1f}  max {max(latencies):6.1f} ms"
+                        )
                     await asyncio.sleep(0.2)  # let the winner's work finish: one burst at a time
                 await until(
                     lambda: len(state.ephemerals(SDR_CHANNEL)) == (cards + 1) * (clickers - 1),
@@ -194,10 +198,13 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=20)
     parser.add_argument("--clickers", type=int, default=20)
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="each card's fastest and slowest click"
+    )
     args = parser.parse_args()
     if args.cards < 1 or args.clickers < 2:
         parser.error("--cards must be >= 1 and --clickers >= 2")
-    asyncio.run(run(args.cards, args.clickers, args.db))
+    asyncio.run(run(args.cards, args.clickers, args.db, args.verbose))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def build_bolt_app(runtime: Runtime) -> AsyncApp:
     app = AsyncApp(
         client=runtime.slack,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        process_before_response=False,
+        process_before_response=True,
         logger=log,
     )
     app.error(_on_error)

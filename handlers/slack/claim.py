@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,8 @@ from store import claims
 from store.engine import READ_ONLY
 from store.models import MqlState
 from store.mqls import get_mql
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,18 @@ async def handle_claim(
 ) -> None:
     """``block_actions`` for ``ActionId.CLAIM``: ack, check who clicks, claim, answer the losers."""
     await ack()
+    await claim_clicked(body=body, client=client, deps=deps, membership=membership, gate=gate)
+
+
+async def claim_clicked(
+    *,
+    body: Body,
+    client: AsyncWebClient,
+    deps: Deps,
+    membership: Membership,
+    gate: ClaimGate | None = None,
+) -> None:
+    """The work after the ack: check who clicks, claim, answer the losers."""
     user = user_of(body)
     channel = channel_of(body) or deps.config.sdr_channel
     catalog = catalog_of(deps)
@@ -154,9 +170,30 @@ def register(app: AsyncApp, deps: Deps) -> None:
     membership = Membership(deps.config)
     gate = ClaimGate()
 
+    working: set[asyncio.Task[None]] = set()
+
     async def claim_listener(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await handle_claim(
-            ack=ack, body=body, client=client, deps=deps, membership=membership, gate=gate
+        # Ack, then claim in a task: Bolt (process_before_response) answers the click as soon
+        # as this returns, without polling for the ack. Not Bolt's lazy listeners: they
+        # deep-copy the whole request context, shared Slack session included, per click.
+        await ack()
+        task = asyncio.create_task(
+            claim_clicked(body=body, client=client, deps=deps, membership=membership, gate=gate)
         )
+        working.add(task)
+        task.add_done_callback(_finished(working, body))
 
     app.action(ActionId.CLAIM.value)(claim_listener)
+
+
+def _finished(working: set[asyncio.Task[None]], body: Body) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        working.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # After the ack there is no HTTP answer left to carry the error (as for Bolt's
+            # lazy listeners): log it with its traceback, like the app's error handler does.
+            log.error(
+                "unhandled error in Claim (user %s)", user_of(body), exc_info=task.exception()
+            )
+
+    return done
