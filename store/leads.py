@@ -166,7 +166,8 @@ async def find_or_create_leads(
             ],
         )
     wanted = {k: aliases.get(k, k) for k in by_key}
-    found = await _select(session, wanted.values(), lock=lock)
+    # Read back only the leads the first read did not return (created, adopted or aliased now).
+    found.update(await _select(session, {t for t in wanted.values() if t not in found}, lock=lock))
     missing_after = sorted(k for k, target in wanted.items() if target not in found)
     if missing_after:
         # Only possible when an adoption raced with another replica's; the caller retries.
