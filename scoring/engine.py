@@ -13,7 +13,7 @@ from scoring import segments as seg_ops
 from scoring.instants import to_us
 from scoring.keymemory import MAX_KEYS, SHARED_MAX, TIP, remember
 from scoring.qualification import Qualification
-from scoring.rules import ScoringRules
+from scoring.rules import NO_TYPE_RULES, ScoringRules
 from scoring.segments import FOLD_EVERY, Segment
 from scoring.state import LeadScoreState
 from scoring.triggers import Candidate, add_candidate, forget_before, match_steps
@@ -245,7 +245,7 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
     at = event.at_us
     key = event.key
     segments, latest, keys, key_count, trigger_memory, floor, state_half = state
-    points_by_type, reset, half, retention, steps_by_type, max_window, threshold = rules.hot
+    by_type, reset, half, retention, max_window, threshold = rules.hot
     seq = keys.get(key)
     if seq is not None and key_count - MAX_KEYS <= seq < key_count:
         return _ignored(state, rules, at, duplicate=True)
@@ -254,6 +254,8 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
 
     if state_half != half and segments:
         segments = _with_half_life(state, half).segments
+    event_type = event.type
+    figure, compiled = by_type.get(event_type, NO_TYPE_RULES)
     score = event.score
     if score is not None:
         absolute = True
@@ -261,7 +263,8 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
     else:
         absolute = False
         delta = event.score_delta
-        figure = points_by_type.get(event.type, 0.0) if delta is None else float(delta)
+        if delta is not None:
+            figure = float(delta)
 
     if segments and (latest is None or at >= latest) and at > segments[-1].end:
         # In order: the event extends the last segment or, after a quiet gap, starts one.
@@ -308,6 +311,37 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
                 )
             segments = segments[:-1] + (grown,)  # noqa: RUF005
         after_raw = segments[-1].value
+    elif (
+        segments
+        and not absolute
+        and (latest is None or latest <= segments[-1].end)
+        and segments[-1].start <= at
+    ):
+        # Late but inside the last segment (about a quarter of the events): points land at
+        # their own time; the segment's span, and so the instant scores are read at, stays.
+        last = segments[-1]
+        ref = at if latest is None or at > latest else latest
+        before_raw = after_raw = last.value
+        shield_at = last.shield_at
+        if figure and (shield_at is None or at >= shield_at):
+            end = last.end
+            gap = end - at
+            after_raw += figure if half is None or not gap else figure * 2.0 ** (-gap / half)
+            grown = _new(
+                Segment,
+                (
+                    last.start,
+                    end,
+                    after_raw,
+                    shield_at,
+                    last.shield_key,
+                    last.abs_score,
+                    (at, figure, last.items),
+                    last.size + 1,
+                    last.fold_due,
+                ),
+            )
+            segments = segments[:-1] + (grown,)  # noqa: RUF005
     else:
         ref = at if latest is None or at > latest else latest
         before_raw = _raw_at(segments, rules, ref)
@@ -334,8 +368,6 @@ def apply_event(state: LeadScoreState, event: ScoredEvent, rules: ScoringRules) 
 
     fired: str | None = None
     chain: tuple[Candidate, ...] = ()
-    event_type = event.type
-    compiled = steps_by_type.get(event_type)
     if compiled is not None:
         oldest = ref - max_window
         if at >= oldest:

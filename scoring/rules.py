@@ -13,17 +13,12 @@ from scoring.instants import span_us
 
 # One compiled step as the engine uses it: (trigger name, step index, ((property, pattern), ...)).
 CompiledStep = tuple[str, int, tuple[tuple[str, re.Pattern[str]], ...]]
-# What the engine reads on every event: points, reset, half-life, retention, steps by type,
-# longest trigger window, threshold.
-HotRules = tuple[
-    Mapping[str, float],
-    int | None,
-    int | None,
-    int,
-    Mapping[str, tuple[CompiledStep, ...]],
-    int,
-    float,
-]
+# Per event type: its points and its compiled trigger steps (None when it matches no step).
+TypeRules = tuple[float, tuple[CompiledStep, ...] | None]
+NO_TYPE_RULES: TypeRules = (0.0, None)  # an event type the rules do not name
+# What the engine reads on every event: rules by type (a plain dict: one lookup per event),
+# reset, half-life, retention, longest trigger window, threshold.
+HotRules = tuple[dict[str, TypeRules], int | None, int | None, int, int, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +114,8 @@ class ScoringRules:
     )
     trigger_window_us: dict[str, int] = field(init=False, repr=False, compare=False)
     trigger_length: dict[str, int] = field(init=False, repr=False, compare=False)
+    # trigger name -> (window µs, number of steps): one lookup per matched step.
+    trigger_spans: dict[str, tuple[int, int]] = field(init=False, repr=False, compare=False)
     max_window_us: int = field(init=False, repr=False, compare=False)
     hot: HotRules = field(init=False, repr=False, compare=False)
 
@@ -167,17 +164,25 @@ class ScoringRules:
         setattr_(self, "steps_by_type", MappingProxyType({k: tuple(v) for k, v in by_type.items()}))
         setattr_(self, "trigger_window_us", windows)
         setattr_(self, "trigger_length", {rule.name: len(rule.steps) for rule in self.triggers})
+        setattr_(
+            self,
+            "trigger_spans",
+            {rule.name: (windows[rule.name], len(rule.steps)) for rule in self.triggers},
+        )
         setattr_(self, "max_window_us", max(windows.values(), default=0))
-        # Unpacked once per event by the engine: one attribute read instead of seven.
+        by_type_rules: dict[str, TypeRules] = {
+            event_type: (points.get(event_type, 0.0), self.steps_by_type.get(event_type))
+            for event_type in {*points, *self.steps_by_type}
+        }
+        # Unpacked once per event by the engine: one attribute read instead of six.
         setattr_(
             self,
             "hot",
             (
-                self.points_by_type,
+                by_type_rules,
                 self.reset_us,
                 self.half_life_us,
                 self.retention_us,
-                self.steps_by_type,
                 self.max_window_us,
                 self.threshold,
             ),

@@ -205,18 +205,18 @@ def add_candidate(
         newer.reverse()
     older = rest
 
-    windows = rules.trigger_window_us
-    lengths = rules.trigger_length
+    spans = rules.trigger_spans
     best: dict[str, tuple[Candidate, ...]] | None = None  # candidate.steps come in rule order
     for name, step in candidate.steps:
-        window = windows.get(name)
-        if window is None or step >= lengths[name]:
+        span = spans.get(name)
+        if span is None:
             continue  # a step of a trigger the rules no longer have
-        if step < lengths[name] - 1 and not newer:
+        window, length = span
+        if step >= length:
+            continue  # a step of a trigger the rules no longer have
+        if step < length - 1 and not newer:
             continue  # nothing after it yet to finish the sequence (the in-order case)
-        found = _chain_through(
-            newer, candidate, older, name, step, lengths[name], window, oldest_us
-        )
+        found = _chain_through(newer, candidate, older, name, step, length, window, oldest_us)
         if found is not None:
             if best is None:
                 best = {}
@@ -228,18 +228,37 @@ def add_candidate(
     hit: tuple[str, tuple[Candidate, ...]] | None = None
     for name, sequence in (best or {}).items():
         previous = completed.get(name)
-        if hit is None and (previous is None or previous < latest_us - windows[name]):
+        if hit is None and (previous is None or previous < latest_us - spans[name][0]):
             hit = (name, sequence)
         if previous is None or sequence[0].at > previous:
             completed = {**completed, name: sequence[0].at}
 
     size = memory.size + 1
     if size >= memory.due:
-        kept = [c for c in newest_first(chain) if c.at >= oldest_us][:MAX_CANDIDATES]
-        kept.reverse()
-        return memory_of(kept, completed), hit
+        return _pruned(chain, size, completed, oldest_us), hit
     memory = _new(TriggerMemory, (chain, size, completed, memory.due, None))
     return memory, hit
+
+
+def _pruned(
+    chain: CandidateChain, size: int, completed: Mapping[str, int], oldest_us: int
+) -> TriggerMemory:
+    """The memory keeping the newest MAX_CANDIDATES candidates at or after `oldest_us`."""
+    kept: list[Candidate] = []
+    rest = chain
+    # Newest first, so the first candidate too old (or one too many) ends the walk.
+    while rest is not None and len(kept) < MAX_CANDIDATES:
+        candidate = rest[0]
+        if candidate.at < oldest_us:
+            break
+        kept.append(candidate)
+        rest = rest[1]
+    count = len(kept)
+    if rest is not None:  # something was cut off: relink what is kept
+        chain = None
+        for candidate in reversed(kept):
+            chain = (candidate, chain)
+    return _new(TriggerMemory, (chain, count, completed, max(PRUNE_EVERY, 2 * count), None))
 
 
 def forget_before(memory: TriggerMemory, floor_us: int) -> TriggerMemory:
