@@ -11,8 +11,9 @@ from types import MappingProxyType
 
 from scoring.instants import span_us
 
-# One compiled step as the engine uses it: (trigger name, step index, ((property, pattern), ...)).
-CompiledStep = tuple[str, int, tuple[tuple[str, re.Pattern[str]], ...]]
+# One compiled step as the engine uses it: ((property, pattern), ...) and ((trigger name, step
+# index),), the latter built once so that matching one step allocates nothing.
+CompiledStep = tuple[tuple[tuple[str, re.Pattern[str]], ...], tuple[tuple[str, int]]]
 # Per event type: its points and its compiled trigger steps (None when it matches no step).
 TypeRules = tuple[float, tuple[CompiledStep, ...] | None]
 NO_TYPE_RULES: TypeRules = (0.0, None)  # an event type the rules do not name
@@ -79,7 +80,7 @@ def _compile_trigger(index: int, rule: TriggerRule) -> list[CompiledStep]:
                     f"{where} step {number + 1} property {prop!r}: "
                     f"bad regular expression {pattern!r} ({exc})"
                 ) from exc
-        compiled.append((rule.name, number, tuple(patterns)))
+        compiled.append((tuple(patterns), ((rule.name, number),)))
     return compiled
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import repeat
 from types import MappingProxyType
 from typing import Any, NamedTuple, Union
@@ -109,7 +109,7 @@ def match_steps(
     """The (trigger, step) pairs an event satisfies, given the compiled steps of its type
     (`ScoringRules.steps_by_type`): every property pattern must match."""
     matched: tuple[StepRef, ...] = ()
-    for name, index, patterns in compiled:
+    for patterns, step in compiled:
         for prop, pattern in patterns:
             value = properties.get(prop)
             if (
@@ -118,12 +118,12 @@ def match_steps(
             ):
                 break
         else:
-            matched += ((name, index),)
+            matched = matched + step if matched else step
     return matched
 
 
 def _chain_through(
-    newer: list[Candidate],
+    newer: Sequence[Candidate],
     pivot: Candidate,
     older: CandidateChain,
     name: str,
@@ -192,10 +192,11 @@ def add_candidate(
     oldest_us = latest_us - rules.max_window_us
     at, key = candidate.at, candidate.key
     rest = memory.chain
-    newer: list[Candidate] = []  # candidates after this one, in time order
+    newer: Sequence[Candidate] = ()  # candidates after this one, in time order
     if rest is None or rest[0].at < at or (rest[0].at == at and rest[0].key < key):
         chain: CandidateChain = (candidate, rest)  # in order, the common case
     else:
+        newer = []
         while rest is not None and (rest[0].at, rest[0].key) > (at, key):
             newer.append(rest[0])
             rest = rest[1]
