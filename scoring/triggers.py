@@ -227,12 +227,13 @@ def add_candidate(
 
     completed = memory.completed
     hit: tuple[str, tuple[Candidate, ...]] | None = None
-    for name, sequence in (best or {}).items():
-        previous = completed.get(name)
-        if hit is None and (previous is None or previous < latest_us - spans[name][0]):
-            hit = (name, sequence)
-        if previous is None or sequence[0].at > previous:
-            completed = {**completed, name: sequence[0].at}
+    if best is not None:  # most candidates complete nothing
+        for name, sequence in best.items():
+            previous = completed.get(name)
+            if hit is None and (previous is None or previous < latest_us - spans[name][0]):
+                hit = (name, sequence)
+            if previous is None or sequence[0].at > previous:
+                completed = {**completed, name: sequence[0].at}
 
     size = memory.size + 1
     if size >= memory.due:
