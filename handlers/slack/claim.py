@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
 from handlers.sla import on_claimed
+from handlers.slack.ack_first import ListenerApp
 from handlers.slack.actions import ActionId
 from handlers.slack.blocks import already_claimed, claim_reply, mql_not_found, not_allowed_to_claim
 from handlers.slack.changes import Change, publish
@@ -165,7 +165,7 @@ async def claim_clicked(
     # A second click by the owner (double click) changes nothing and needs no answer.
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: ListenerApp, deps: Deps) -> None:
     """Attach the Claim listener; the member cache lives as long as the app."""
     membership = Membership(deps.config)
     gate = ClaimGate()

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from slack_bolt.async_app import AsyncApp
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.jobs.digest import digest_figures, digest_keys, queue_digest
+from handlers.slack.ack_first import ListenerApp
 from handlers.slack.blocks.command import (
     QUEUE_ITEMS,
     SUBCOMMANDS,
@@ -266,7 +266,7 @@ async def handle_mql(ack: Ack, command: dict[str, Any], respond: Respond, deps: 
     await respond(response_type="ephemeral", replace_original=False, **message)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: ListenerApp, deps: Deps) -> None:
     """Listen to `/mql`."""
 
     async def mql(ack: Ack, command: dict[str, Any], respond: Respond) -> None:

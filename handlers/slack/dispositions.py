@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
+from handlers.slack.ack_first import ListenerApp
 from handlers.slack.actions import DISPOSITION_ACTIONS, ActionId, BlockId
 from handlers.slack.blocks import (
     disposition_reply,
@@ -279,7 +279,7 @@ MODALS = (
 )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: ListenerApp, deps: Deps) -> None:
     """Attach the disposition buttons, the recycle reason select and the modal submissions."""
 
     async def button(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol, overload
 
-from slack_bolt.async_app import AsyncApp
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.slack.ack_first import ListenerApp
 from handlers.slack.actions import ActionId
 from handlers.slack.blocks import HOME_ITEMS, home_view
 from handlers.slack.cards import permalink
@@ -264,7 +264,7 @@ async def on_open_card(ack: Callable[[], Awaitable[Any]]) -> None:
     await ack()
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: ListenerApp, deps: Deps) -> None:
     """Listen to ``app_home_opened`` and the tab's link buttons."""
 
     async def app_home_opened(

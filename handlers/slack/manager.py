@@ -6,12 +6,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.sla import on_claimed
+from handlers.slack.ack_first import ListenerApp
 from handlers.slack.actions import ActionId, BlockId, ManagerAction, parse_manager_value
 from handlers.slack.blocks import (
     mql_not_found,
@@ -214,7 +214,7 @@ async def handle_reassign(*, ack: Ack, body: Body, client: AsyncWebClient, deps:
         await ephemeral(client, channel=refusal.channel, user=user, text=refusal.text)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: ListenerApp, deps: Deps) -> None:
     """Attach the managers' overflow menu and the reassign modal's submission."""
 
     async def menu(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:

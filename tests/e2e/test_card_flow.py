@@ -33,9 +33,17 @@ async def first_card(bot: Bot, lead_id: str = "crm-e2e-1") -> str:
     return bot.cards()[0].ts
 
 
+def _views_of(bot: Bot, user: str) -> int:
+    return sum(1 for v in bot.state.views.values() if v.user_id == user)
+
+
 async def click(bot: Bot, user: str, ts: str, label: str) -> None:
+    opened = _views_of(bot, user)
     response = await bot.player.click(user, SDR_CHANNEL, ts, label)
     assert response.status == 200
+    if label in DISPOSITIONS:
+        # The click is answered at its ack; the modal opens right after it, as in Slack.
+        await until(lambda: _views_of(bot, user) > opened, what=f"the {label} modal")
 
 
 async def submit(bot: Bot, user: str, values: dict[str, Any]) -> None:
