@@ -136,7 +136,11 @@ class Bot:
 
     def last_view(self, user: str) -> View:
         """The modal most recently opened for ``user``."""
-        views = [v for v in self.state.views.values() if v.user_id == user]
+        views = [
+            v
+            for v in self.state.views.values()
+            if v.user_id == user and v.payload.get("type") == "modal"
+        ]
         if not views:
             raise LookupError(f"no modal was opened for {user}")
         return views[-1]

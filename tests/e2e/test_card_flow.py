@@ -34,7 +34,11 @@ async def first_card(bot: Bot, lead_id: str = "crm-e2e-1") -> str:
 
 
 def _views_of(bot: Bot, user: str) -> int:
-    return sum(1 for v in bot.state.views.values() if v.user_id == user)
+    return sum(
+        1
+        for v in bot.state.views.values()
+        if v.user_id == user and v.payload.get("type") == "modal"
+    )
 
 
 async def click(bot: Bot, user: str, ts: str, label: str) -> None:
@@ -204,7 +208,9 @@ async def test_forged_button_values_change_nothing(tmp_path: Path, sqlite_url: s
         other_id = _claim_value(bot, theirs)
         await until(lambda: bot.labels(mine) == DISPOSITIONS, what="the owner's card")
         sql = ActionId.DISPOSITION_SQL.value
+        opened = _views_of(bot, OWNER)
         await bot.player.click_button(OWNER, SDR_CHANNEL, mine, sql, other_id)
+        await until(lambda: _views_of(bot, OWNER) > opened, what="the SQL modal")
         await submit(bot, OWNER, {})
         for garbage in ("", "abc", "1;DROP TABLE mql", "9" * 30):
             await bot.player.click_button(OWNER, SDR_CHANNEL, mine, ActionId.CLAIM.value, garbage)
