@@ -82,7 +82,9 @@ def test_manifest_fills_request_urls() -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["_metadata"]["major_version"] == 1
-    assert data["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
+    assert (
+        data["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
+    )
     assert data["settings"]["event_subscriptions"]["request_url"] == (
         "https://bot.example.com/slack/events"
     )
