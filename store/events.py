@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Event
-from store.upsert import insert_ignore, table_of
+from store.types import sqlite_datetime
+from store.upsert import dialect_of, insert_ignore, table_of
 
 EVENT = table_of(Event)
 # How many dedupe keys go into one IN (...) (SQLite allows 32766 variables; stay far below).
@@ -54,6 +56,8 @@ async def insert_events(
     """
     if not events:
         return set()
+    if dialect_of(session) == "sqlite":
+        return await _insert_sqlite(session, events, received_at)
     stmt = insert_ignore(session, EVENT, ["dedupe_key"]).returning(EVENT.c.dedupe_key)
     rows = await session.exec(
         stmt,
@@ -73,6 +77,47 @@ async def insert_events(
         ],
     )
     return {str(r[0]) for r in rows.all()}
+
+
+_SQLITE_INSERT = (
+    "INSERT INTO event (dedupe_key, lead_id, type, occurred_at, received_at, score, score_delta,"
+    " points, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
+)
+
+
+async def _insert_sqlite(
+    session: AsyncSession, events: Sequence[NewEvent], received_at: datetime
+) -> set[str]:
+    """One raw executemany: SQLAlchemy's per-row parameter processing was ~1/4 of a batch's CPU.
+
+    Values are serialised exactly as the column types would (JSON text, SQLite DATETIME text).
+    sqlite3 cannot RETURNING from executemany, so the inserted keys are the rows past the
+    largest id seen before (SQLite's write lock, held since BEGIN, keeps others out meanwhile).
+    """
+    conn = await session.connection()
+    before = (await conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM event")).scalar_one()
+    at = sqlite_datetime(received_at)
+    done = await conn.exec_driver_sql(
+        _SQLITE_INSERT,
+        [
+            (
+                e.dedupe_key,
+                e.lead_id,
+                e.type,
+                sqlite_datetime(e.occurred_at),
+                at,
+                e.score,
+                e.score_delta,
+                e.points,
+                json.dumps(e.properties),
+            )
+            for e in events
+        ],
+    )
+    if done.rowcount == len(events):
+        return {e.dedupe_key for e in events}
+    rows = await conn.exec_driver_sql("SELECT dedupe_key FROM event WHERE id > ?", (before,))
+    return {str(key) for (key,) in rows.all()}
 
 
 @dataclass(frozen=True)

@@ -33,3 +33,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """The text UTCDateTime stores on SQLite, for raw DBAPI writes that skip per-row type processing.
+
+    SQLAlchemy's SQLite DATETIME always writes microseconds (``YYYY-MM-DD HH:MM:SS.ffffff``), so
+    rows written either way read back identically.
+    """
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: all times must be timezone-aware")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

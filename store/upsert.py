@@ -12,8 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 def insert_ignore(session: AsyncSession, table: Table, conflict: list[str]) -> Insert:
     """An INSERT for `table` that silently skips rows clashing on the `conflict` columns."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    if dialect == "postgresql":
+    if dialect_of(session) == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
 
@@ -26,6 +25,11 @@ async def insert_returning_id(
     result = await session.exec(stmt)
     row = result.first()
     return None if row is None else int(row[0])
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """The session's database dialect name ("sqlite" or "postgresql")."""
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 def table_of(model: type[Any]) -> Table:
