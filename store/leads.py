@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Lead, LeadStage
-from store.types import sqlite_datetime
+from store.types import from_sqlite_datetime, sqlite_datetime
 from store.upsert import dialect_of, insert_ignore, table_of
 
 LEAD = table_of(Lead)
@@ -178,12 +178,49 @@ async def find_or_create_leads(
 
 
 async def _select(session: AsyncSession, keys: Iterable[str], *, lock: bool) -> dict[str, LeadRow]:
+    if dialect_of(session) == "sqlite":
+        return await _select_sqlite(session, sorted(set(keys)))
     stmt = select(*_COLUMNS).where(LEAD.c.key.in_(sorted(set(keys)))).order_by(LEAD.c.id)
     if lock and _dialect(session) == "postgresql":
         # In id order, so transactions locking several leads never wait on each other in a cycle.
         stmt = stmt.with_for_update()
     rows = await session.exec(stmt)
     return {r.key: _row(r) for r in rows.all()}
+
+
+# Built from constant column names and "?" marks only (no input reaches the SQL text).
+_SQLITE_SELECT = (
+    "SELECT id, key, external_id, stage, score, score_state, last_activity_at, "  # noqa: S608
+    + ", ".join(PROFILE_FIELDS)
+    + " FROM lead WHERE key IN ({marks}) ORDER BY id"
+)
+
+
+async def _select_sqlite(session: AsyncSession, keys: Sequence[str]) -> dict[str, LeadRow]:
+    """A raw read: SQLAlchemy's IN rendering and per-row result processing cost more than SQLite.
+
+    SQLite's BEGIN IMMEDIATE already serialises writers, so no row lock is needed.
+    """
+    if not keys:
+        return {}
+    conn = await session.connection()
+    result = await conn.exec_driver_sql(
+        _SQLITE_SELECT.format(marks=", ".join("?" * len(keys))), tuple(keys)
+    )
+    found: dict[str, LeadRow] = {}
+    for row in result.all():
+        id_, key, external_id, stage, score, state, last, *profile = tuple(row)
+        found[key] = LeadRow(
+            id=id_,
+            key=key,
+            external_id=external_id,
+            stage=stage,
+            score=score,
+            score_state=(json.loads(state) if state else None) or {},
+            last_activity_at=from_sqlite_datetime(last),
+            profile=dict(zip(PROFILE_FIELDS, profile, strict=True)),
+        )
+    return found
 
 
 class LeadRaceError(Exception):

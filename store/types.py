@@ -44,3 +44,8 @@ def sqlite_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: all times must be timezone-aware")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def from_sqlite_datetime(text: str | None) -> datetime | None:
+    """A time as UTCDateTime reads it back from SQLite's text (aware, UTC), for raw DBAPI reads."""
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)

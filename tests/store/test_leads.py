@@ -96,3 +96,24 @@ async def test_two_replicas_creating_the_same_leads_make_one_each(
             await engine.dispose()
     assert a == b
     assert len(set(a.values())) == 50
+
+
+async def test_a_saved_lead_reads_back_identically_on_both_databases(
+    any_db_url: str, now: datetime
+) -> None:
+    engine = create_engine(any_db_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            row = (await find_or_create_leads(session, identities=[AIKO], now=now))["id:crm-1"]
+            row.score, row.stage, row.score_state = 7.25, "lead", {"v": 1, "keys": ["a"]}
+            row.last_activity_at = now - timedelta(minutes=3, microseconds=5)
+            row.profile["company"] = "Example KK"
+            await save_leads(session, leads=[row], now=now)
+        async with sessions() as session, session.begin():
+            again = (await find_or_create_leads(session, identities=[AIKO], now=now))["id:crm-1"]
+    finally:
+        await engine.dispose()
+    assert again == row
+    assert again.last_activity_at is not None
+    assert again.last_activity_at.utcoffset() == timedelta(0)
