@@ -31,11 +31,6 @@ def on_claimed(
     return next_due_at(snapshot, config.levels, config.calendar)
 
 
-def on_disposition() -> datetime | None:
-    """``Mql.nag_due_at`` once dispositioned: no reminder is ever due again."""
-    return None
-
-
 def snapshot_of(mql: Mql, sent_levels: Set[int]) -> SlaSnapshot | None:
     """The running SLA stage of ``mql``, or None once it is dispositioned."""
     if mql.state == MqlState.OPEN:

@@ -7,7 +7,6 @@ import re
 from importlib import resources
 from typing import Any
 
-PLACEHOLDER = "https://YOUR_HOST"
 SLACK_PATH = "/slack/events"
 
 

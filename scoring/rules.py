@@ -106,15 +106,12 @@ class ScoringRules:
     triggers: tuple[TriggerRule, ...] = ()
     retention: timedelta = timedelta(days=400)
     # Derived once in __post_init__ so the hot path never converts or compiles anything.
-    points_by_type: Mapping[str, float] = field(init=False, repr=False, compare=False)
     reset_us: int | None = field(init=False, repr=False, compare=False)
     half_life_us: int | None = field(init=False, repr=False, compare=False)
     retention_us: int = field(init=False, repr=False, compare=False)
     steps_by_type: Mapping[str, tuple[CompiledStep, ...]] = field(
         init=False, repr=False, compare=False
     )
-    trigger_window_us: dict[str, int] = field(init=False, repr=False, compare=False)
-    trigger_length: dict[str, int] = field(init=False, repr=False, compare=False)
     # trigger name -> (window µs, number of steps): one lookup per matched step.
     trigger_spans: dict[str, tuple[int, int]] = field(init=False, repr=False, compare=False)
     max_window_us: int = field(init=False, repr=False, compare=False)
@@ -150,7 +147,6 @@ class ScoringRules:
         setattr_ = object.__setattr__
         setattr_(self, "threshold", float(self.threshold))
         setattr_(self, "triggers", tuple(self.triggers))
-        setattr_(self, "points_by_type", MappingProxyType(points))
         setattr_(
             self,
             "reset_us",
@@ -163,8 +159,6 @@ class ScoringRules:
         )
         setattr_(self, "retention_us", span_us(self.retention))
         setattr_(self, "steps_by_type", MappingProxyType({k: tuple(v) for k, v in by_type.items()}))
-        setattr_(self, "trigger_window_us", windows)
-        setattr_(self, "trigger_length", {rule.name: len(rule.steps) for rule in self.triggers})
         setattr_(
             self,
             "trigger_spans",
@@ -188,10 +182,3 @@ class ScoringRules:
                 self.threshold,
             ),
         )
-
-    def rule_named(self, name: str) -> TriggerRule | None:
-        """The trigger rule with this name, if any."""
-        for rule in self.triggers:
-            if rule.name == name:
-                return rule
-        return None

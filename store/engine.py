@@ -81,8 +81,3 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-def is_postgres(engine: AsyncEngine) -> bool:
-    """Whether row locks with SKIP LOCKED are available."""
-    return engine.dialect.name == "postgresql"

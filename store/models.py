@@ -34,7 +34,6 @@ class MqlState(StrEnum):
     DISQUALIFIED = "disqualified"
 
 
-OPEN_STATES = (MqlState.OPEN, MqlState.CLAIMED)
 DISPOSITIONS = (MqlState.SQL, MqlState.LEAD, MqlState.RECYCLED, MqlState.DISQUALIFIED)
 
 

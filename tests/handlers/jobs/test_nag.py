@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from handlers.jobs.nag import run_nag
-from handlers.sla import card_sla, initial_nag_due, on_claimed, on_disposition
+from handlers.sla import card_sla, initial_nag_due, on_claimed
 from handlers.slack.views import SlaStage, SlaView
 from store.engine import SessionFactory
 from store.models import MqlState
@@ -274,7 +274,6 @@ async def test_one_broken_mql_never_stops_the_batch(
 def test_sla_helpers_for_other_handlers() -> None:
     cfg = config()
     assert initial_nag_due(tokyo(24, 8, 0), cfg) == tokyo(24, 9, 15).astimezone(UTC)
-    assert on_disposition() is None
     from store.models import Mql
 
     mql = Mql(lead_id=1, kind="threshold", score=1, created_at=tokyo(24, 10, 0))
