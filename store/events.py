@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Event
-from store.types import sqlite_datetime
+from store.types import sqlite_datetime, sqlite_json
 from store.upsert import dialect_of, insert_ignore, table_of
 
 EVENT = table_of(Event)
@@ -109,7 +108,7 @@ async def _insert_sqlite(
                 e.score,
                 e.score_delta,
                 e.points,
-                json.dumps(e.properties),
+                sqlite_json(e.properties),
             )
             for e in events
         ],

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Lead, LeadStage
-from store.types import from_sqlite_datetime, sqlite_datetime
+from store.types import from_sqlite_datetime, sqlite_datetime, sqlite_json
 from store.upsert import dialect_of, insert_ignore, table_of
 
 LEAD = table_of(Lead)
@@ -300,7 +300,7 @@ async def _save_sqlite(session: AsyncSession, leads: Sequence[LeadRow], now: dat
             (
                 lead.stage,
                 lead.score,
-                json.dumps(lead.score_state),
+                sqlite_json(lead.score_state),
                 None if lead.last_activity_at is None else sqlite_datetime(lead.last_activity_at),
                 updated,
                 *(lead.profile.get(name) for name in PROFILE_FIELDS),
