@@ -150,7 +150,9 @@ async def find_or_create_leads(
         session, [i for k, i in by_key.items() if k not in existing and not i.external_id]
     )
     missing = sorted(k for k in by_key if k not in existing and k not in aliases)
-    if missing:
+    if missing and dialect_of(session) == "sqlite":
+        await _insert_sqlite(session, [by_key[k] for k in missing], now)
+    elif missing:
         await session.exec(
             insert_ignore(session, LEAD, ["key"]),
             params=[
@@ -186,6 +188,25 @@ async def _select(session: AsyncSession, keys: Iterable[str], *, lock: bool) -> 
         stmt = stmt.with_for_update()
     rows = await session.exec(stmt)
     return {r.key: _row(r) for r in rows.all()}
+
+
+_SQLITE_INSERT = (
+    "INSERT INTO lead (key, external_id, email, stage, score, score_state, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, 0.0, '{}', ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+
+
+async def _insert_sqlite(
+    session: AsyncSession, identities: Sequence[LeadIdentity], now: datetime
+) -> None:
+    """New leads in one raw executemany (SQLAlchemy's per-row processing cost more than SQLite)."""
+    conn = await session.connection()
+    at = sqlite_datetime(now)
+    stage = LeadStage.TARGET.value
+    await conn.exec_driver_sql(
+        _SQLITE_INSERT,
+        [(i.key, i.external_id, i.email, stage, at, at) for i in identities],
+    )
 
 
 # Built from constant column names and "?" marks only (no input reaches the SQL text).

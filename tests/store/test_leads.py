@@ -117,3 +117,26 @@ async def test_a_saved_lead_reads_back_identically_on_both_databases(
     assert again == row
     assert again.last_activity_at is not None
     assert again.last_activity_at.utcoffset() == timedelta(0)
+
+
+async def test_a_new_lead_starts_empty_on_both_databases(any_db_url: str, now: datetime) -> None:
+    engine = create_engine(any_db_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            row = (await find_or_create_leads(session, identities=[AIKO], now=now))["id:crm-1"]
+        async with sessions() as session:
+            lead = await find_lead(session, key="id:crm-1")
+    finally:
+        await engine.dispose()
+    assert (row.key, row.external_id, row.stage, row.score, row.score_state) == (
+        "id:crm-1",
+        "crm-1",
+        "target",
+        0.0,
+        {},
+    )
+    assert row.last_activity_at is None
+    assert row.profile["email"] == "aiko@example.co.jp"
+    assert lead is not None
+    assert (lead.created_at, lead.updated_at) == (now, now)
