@@ -38,8 +38,19 @@ async def known_keys(session: AsyncSession, *, dedupe_keys: Iterable[str]) -> se
     """Which of these dedupe keys are already stored (duplicates)."""
     keys = sorted(set(dedupe_keys))
     found: set[str] = set()
+    sqlite = dialect_of(session) == "sqlite"
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
+        if sqlite:
+            # Raw: rendering SQLAlchemy's expanding IN costs more than SQLite's index lookups.
+            conn = await session.connection()
+            marks = ", ".join("?" * len(chunk))
+            raw = await conn.exec_driver_sql(
+                f"SELECT dedupe_key FROM event WHERE dedupe_key IN ({marks})",  # noqa: S608
+                tuple(chunk),
+            )
+            found.update(str(key) for (key,) in raw.all())
+            continue
         rows = await session.exec(select(EVENT.c.dedupe_key).where(EVENT.c.dedupe_key.in_(chunk)))
         found.update(str(key) for key in rows.all())
     return found
