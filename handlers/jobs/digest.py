@@ -133,6 +133,8 @@ async def queue_digest(
             channel=config.marketing_channel,
             payload=message,
             now=now,
+            # The chart shares the post's target: the sender sends it only after the post.
+            target_key=post_key,
         ):
             rows += 1
         if chart is not None and await enqueue(
@@ -146,6 +148,7 @@ async def queue_digest(
                 "content_b64": base64.b64encode(chart).decode("ascii"),
             },
             now=now,
+            target_key=post_key,
         ):
             rows += 1
     return QueuedDigest(report, rows, 0 if chart is None else len(chart))

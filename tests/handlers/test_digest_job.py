@@ -95,6 +95,8 @@ async def test_the_week_is_posted_to_marketing_with_its_chart(sessions: SessionF
         "C0MKT",
         "digest:2026-W49:chart",
     )
+    # One target for both: the sender sends the chart only once the message is out.
+    assert post.target_key == upload.target_key == "digest:2026-W49"
     assert upload.payload["filename"] == "mql-digest-2026-W49.png"
     assert upload.payload["title"] == (
         "Chart: MQL funnel and conversion by source, 2026-11-23 – 2026-11-30"
