@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +31,6 @@ from store import claims
 from store.engine import READ_ONLY
 from store.models import MqlState
 from store.mqls import get_mql
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -170,30 +166,9 @@ def register(app: ListenerApp, deps: Deps) -> None:
     membership = Membership(deps.config)
     gate = ClaimGate()
 
-    working: set[asyncio.Task[None]] = set()
-
     async def claim_listener(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        # Ack, then claim in a task: Bolt (process_before_response) answers the click as soon
-        # as this returns, without polling for the ack. Not Bolt's lazy listeners: they
-        # deep-copy the whole request context, shared Slack session included, per click.
+        # Registered through AckFirst: Slack gets its answer at the ack, the claim runs after.
         await ack()
-        task = asyncio.create_task(
-            claim_clicked(body=body, client=client, deps=deps, membership=membership, gate=gate)
-        )
-        working.add(task)
-        task.add_done_callback(_finished(working, body))
+        await claim_clicked(body=body, client=client, deps=deps, membership=membership, gate=gate)
 
     app.action(ActionId.CLAIM.value)(claim_listener)
-
-
-def _finished(working: set[asyncio.Task[None]], body: Body) -> Callable[[asyncio.Task[None]], None]:
-    def done(task: asyncio.Task[None]) -> None:
-        working.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # After the ack there is no HTTP answer left to carry the error (as for Bolt's
-            # lazy listeners): log it with its traceback, like the app's error handler does.
-            log.error(
-                "unhandled error in Claim (user %s)", user_of(body), exc_info=task.exception()
-            )
-
-    return done

@@ -112,7 +112,7 @@ class CloudEventsAdapter:
         self, request: RawRequest, secret: str, config: CloudEventsConfig, now: datetime
     ) -> None:
         # Marketo's Data Stream RSA signature needs Adobe's public keys fetched at run time;
-        # without them the bearer token is the proof (see docs/sources.md).
+        # without them the bearer token is the proof (see the README, Marketing tools).
         verify_bearer(request, secret)
 
     def translate(

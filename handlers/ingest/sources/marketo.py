@@ -1,4 +1,4 @@
-"""Marketo Engage webhooks: the JSON template from docs/sources.md, authenticated by bearer token."""
+"""Marketo Engage webhooks: the JSON template in the README, authenticated by bearer token."""
 
 from __future__ import annotations
 

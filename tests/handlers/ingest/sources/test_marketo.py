@@ -16,7 +16,7 @@ ADAPTER = MarketoAdapter()
 CONFIG = ADAPTER.parse_config({"timezone": "Asia/Tokyo"})
 AUTH = {"Authorization": f"Bearer {SECRET}"}
 
-# What Marketo renders from the template in docs/sources.md (Request Token Encoding = JSON):
+# What Marketo renders from the template in the README (Request Token Encoding = JSON):
 # string tokens arrive quoted and escaped by Marketo, numbers bare, the score token empty.
 FORM = (
     b'{"source": "marketo", "event": "Fills Out Form", "asset": "MA guide \\"2026\\" LP.Form", '
