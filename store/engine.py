@@ -9,6 +9,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store.types import json_text
+
 SessionFactory = async_sessionmaker[AsyncSession]
 READ_ONLY = {"mqlbot_read_only": True}
 
@@ -65,16 +67,26 @@ def sqlite_events() -> list[tuple[str, Any]]:
     return [("connect", _sqlite_pragmas), ("begin", _sqlite_begin)]
 
 
+# How every engine writes JSON columns (the same text the raw SQLite writes produce). Reads
+# keep the standard decoder: orjson would turn an integer beyond 64 bits into a float.
+JSON_CODECS: dict[str, Any] = {"json_serializer": json_text}
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine for the configured URL, set up for concurrent use."""
     target = async_url(url)
     if target.startswith("sqlite"):
-        engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(target, echo=echo, connect_args={"timeout": 30}, **JSON_CODECS)
         for name, listener in sqlite_events():
             event.listen(engine.sync_engine, name, listener)
         return engine
     return create_async_engine(
-        target, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        target,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        **JSON_CODECS,
     )
 
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Event
-from store.types import sqlite_datetime, sqlite_json
+from store.types import json_text, sqlite_datetime
 from store.upsert import dialect_of, insert_ignore, table_of
 
 EVENT = table_of(Event)
@@ -119,7 +119,7 @@ async def _insert_sqlite(
                 e.score,
                 e.score_delta,
                 e.points,
-                sqlite_json(e.properties),
+                json_text(e.properties),
             )
             for e in events
         ],

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -52,6 +53,13 @@ def from_sqlite_datetime(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-# The JSON text SQLAlchemy's JSON type writes (json.dumps defaults), minus the cycle check:
-# values come from decoded JSON and cannot be circular; ~25% faster on small objects.
-sqlite_json = json.JSONEncoder(check_circular=False).encode
+def json_text(value: Any) -> str:
+    """The JSON text stored in JSON columns (every engine's serializer, and raw SQLite writes).
+
+    orjson, ~5x the standard encoder on a lead's scoring state; compact, UTF-8 rather than
+    \\u escapes. Integers beyond 64 bits, which orjson refuses, fall back to the standard encoder.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -12,6 +13,7 @@ from store.engine import SessionFactory, create_engine, session_factory
 from store.events import NewEvent, insert_events
 from store.leads import LeadIdentity, find_or_create_leads
 from store.models import Event
+from store.types import json_text
 
 JST = timezone(timedelta(hours=9))
 
@@ -91,6 +93,41 @@ async def test_sqlite_stores_times_and_json_as_sqlalchemy_does(
     assert created == now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     assert tuple(stored) == (
         "2026-11-24 01:00:00.000000",
-        '{"asset": "MA \\u30ac\\u30a4\\u30c9", "pages": [1, 2]}',
+        '{"asset":"MA ガイド","pages":[1,2]}',
         lead.id,
     )
+
+
+async def test_json_columns_keep_big_integers_and_non_ascii_on_both_databases(
+    any_sessions: SessionFactory, now: datetime
+) -> None:
+    # A tool may send an integer beyond 64 bits (the fast encoder refuses those): stored anyway.
+    properties = {"asset": "MA ガイド", "visits": 2**70 + 1, "ratio": 0.5, "tags": ["a", None]}
+    async with any_sessions() as session, session.begin():
+        lead = (
+            await find_or_create_leads(
+                session, identities=[LeadIdentity("crm-1", "a@example.com")], now=now
+            )
+        )["id:crm-1"]
+        await insert_events(
+            session,
+            events=[
+                NewEvent(
+                    dedupe_key="native:big",
+                    lead_id=lead.id,
+                    type="page_visited",
+                    occurred_at=now,
+                    properties=properties,
+                    points=1.0,
+                )
+            ],
+            received_at=now,
+        )
+    async with any_sessions() as session:
+        (row,) = (await session.exec(select(Event))).all()
+    assert row.properties == properties
+
+
+def test_json_text_is_compact_utf8_and_keeps_integers_beyond_64_bits() -> None:
+    assert json_text({"s": "ガイド", "n": [1, 2.5]}) == '{"s":"ガイド","n":[1,2.5]}'
+    assert json.loads(json_text({"n": 2**70 + 1})) == {"n": 2**70 + 1}

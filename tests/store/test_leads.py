@@ -119,6 +119,39 @@ async def test_a_saved_lead_reads_back_identically_on_both_databases(
     assert again.last_activity_at.utcoffset() == timedelta(0)
 
 
+async def test_saving_leads_with_and_without_profile_changes_in_one_call(
+    any_db_url: str, now: datetime
+) -> None:
+    engine = create_engine(any_db_url)
+    sessions = session_factory(engine)
+    other = LeadIdentity(external_id="crm-2", email="ken@example.com")
+    try:
+        async with sessions() as session, session.begin():
+            rows = await find_or_create_leads(session, identities=[AIKO, other], now=now)
+            rows["id:crm-1"].profile["company"] = "Example KK"
+            await save_leads(session, leads=list(rows.values()), now=now)
+        async with sessions() as session, session.begin():
+            rows = await find_or_create_leads(session, identities=[AIKO, other], now=now)
+            changed, unchanged = rows["id:crm-1"], rows["id:crm-2"]
+            changed.profile["title"] = "CMO"
+            changed.score, unchanged.score = 12.0, 30.0
+            await save_leads(session, leads=[changed, unchanged], now=now)
+        async with sessions() as session, session.begin():
+            again = await find_or_create_leads(session, identities=[AIKO, other], now=now)
+    finally:
+        await engine.dispose()
+    assert again["id:crm-1"] == changed
+    assert again["id:crm-2"] == unchanged
+    assert (again["id:crm-1"].profile["company"], again["id:crm-1"].profile["title"]) == (
+        "Example KK",
+        "CMO",
+    )
+    assert (again["id:crm-2"].score, again["id:crm-2"].profile["email"]) == (
+        30.0,
+        "ken@example.com",
+    )
+
+
 async def test_a_new_lead_starts_empty_on_both_databases(any_db_url: str, now: datetime) -> None:
     engine = create_engine(any_db_url)
     sessions = session_factory(engine)
