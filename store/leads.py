@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import bindparam, update
+from sqlalchemy import Text, bindparam, cast, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Lead, LeadStage
-from store.types import from_sqlite_datetime, json_text, sqlite_datetime
+from store.types import from_sqlite_datetime, sqlite_datetime
 from store.upsert import dialect_of, insert_ignore, table_of
 
 LEAD = table_of(Lead)
@@ -51,7 +50,7 @@ class LeadRow:
     external_id: str | None
     stage: str
     score: float
-    score_state: dict[str, Any]
+    score_state: str  # the scoring state's JSON text, exactly as stored
     last_activity_at: datetime | None
     profile: dict[str, str | None] = field(default_factory=dict)
     # The profile as read, in PROFILE_FIELDS order: saving leaves unchanged fields alone.
@@ -73,7 +72,7 @@ _COLUMNS = (
     LEAD.c.external_id,
     LEAD.c.stage,
     LEAD.c.score,
-    LEAD.c.score_state,
+    cast(LEAD.c.score_state, Text).label("score_state"),
     LEAD.c.last_activity_at,
     *(LEAD.c[name] for name in PROFILE_FIELDS),
 )
@@ -86,7 +85,7 @@ def _row(values: Any) -> LeadRow:
         external_id=values.external_id,
         stage=values.stage,
         score=values.score,
-        score_state=dict(values.score_state or {}),
+        score_state=values.score_state or "{}",
         last_activity_at=values.last_activity_at,
         profile={name: getattr(values, name) for name in PROFILE_FIELDS},
         read_profile=tuple(getattr(values, name) for name in PROFILE_FIELDS),
@@ -244,8 +243,7 @@ async def _select_sqlite(session: AsyncSession, keys: Sequence[str]) -> dict[str
             external_id=external_id,
             stage=stage,
             score=score,
-            # orjson: the state holds only the engine's own small numbers (see json_text).
-            score_state=(orjson.loads(state) if state else None) or {},
+            score_state=state or "{}",
             last_activity_at=from_sqlite_datetime(last),
             profile=dict(zip(PROFILE_FIELDS, profile, strict=True)),
             read_profile=tuple(profile),
@@ -287,7 +285,7 @@ async def save_leads(session: AsyncSession, *, leads: Sequence[LeadRow], now: da
     values: dict[str, Any] = {
         "stage": bindparam("v_stage"),
         "score": bindparam("v_score"),
-        "score_state": bindparam("v_score_state", type_=LEAD.c.score_state.type),
+        "score_state": cast(bindparam("v_score_state", type_=Text), LEAD.c.score_state.type),
         "last_activity_at": bindparam("v_last", type_=LEAD.c.last_activity_at.type),
         "updated_at": bindparam("v_updated", type_=LEAD.c.updated_at.type),
     }
@@ -333,7 +331,7 @@ async def _save_sqlite(session: AsyncSession, leads: Sequence[LeadRow], now: dat
         row = (
             lead.stage,
             lead.score,
-            json_text(lead.score_state),
+            lead.score_state,
             None if lead.last_activity_at is None else sqlite_datetime(lead.last_activity_at),
             updated,
         )

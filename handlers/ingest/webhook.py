@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +29,7 @@ from handlers.slack.cards import enqueue_card_post, event_label
 from scoring.engine import LeadScoreState, ScoredEvent, apply_event
 from scoring.qualification import Qualification
 from scoring.rules import ScoringRules
+from scoring.statecache import StateCache
 from store.audit import record
 from store.engine import SessionFactory
 from store.events import NewEvent, insert_events, known_keys
@@ -41,6 +43,7 @@ from store.leads import (
 )
 from store.models import LeadStage, MqlState
 from store.mqls import create_mql
+from store.types import json_text
 from store.writer import Writer
 
 # Stages from which a qualification opens a new MQL (see the module docstring).
@@ -106,6 +109,8 @@ class _Batch:
     new_events: list[NewEvent] = field(default_factory=list)
     owners: list[_Request] = field(default_factory=list)  # the request of each new event
     pending: list[_Pending] = field(default_factory=list)
+    # (lead id, stored text, state) for the state cache, once the transaction has committed
+    states: list[tuple[int, str, LeadScoreState]] = field(default_factory=list)
 
 
 async def ingest(
@@ -118,19 +123,21 @@ async def ingest(
     replica) is a duplicate and changes nothing. Events of one lead are applied in
     ``occurred_at`` order, each scored by its own time against the lead's stored state.
     """
-    (result,) = await _run(deps, [(events, namespace)])
+    (result,) = await _run(deps, [(events, namespace)], StateCache(0))
     return result
 
 
 async def _run(
-    deps: Deps, requests: Sequence[tuple[Sequence[NativeEvent], str]]
+    deps: Deps, requests: Sequence[tuple[Sequence[NativeEvent], str]], states: StateCache
 ) -> list[IngestResult]:
     """Several requests in one transaction (retried on races); one result per request."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         batch = [_Request(events, namespace) for events, namespace in requests]
         try:
             async with deps.sessions() as session, session.begin():
-                await _ingest(session, deps, batch)
+                scored = await _ingest(session, deps, batch, states)
+            for lead_id, text, state in scored:
+                states.put(lead_id, text, state)
             return [r.result() for r in batch]
         except (_KeyRace, LeadRaceError):
             if attempt == MAX_ATTEMPTS:
@@ -147,12 +154,15 @@ class Ingester:
     Each request still gets its own result, and stays all-or-nothing: when a shared
     transaction fails, its requests are run again one by one, so one bad request fails alone.
     A single writer per process also keeps SQLite's write lock uncontended in the process.
+    The decoded scoring states it stored stay in a cache for the next batches (see
+    scoring.statecache); only its transactions touch the cache, one at a time.
     """
 
     def __init__(self, deps: Deps, *, writer: Writer | None = None, max_events: int = 5000) -> None:
         self._deps = deps
         self._store_writer = writer
         self._max_events = max_events
+        self._states = StateCache()
         self._queue: list[tuple[Sequence[NativeEvent], str, asyncio.Future[IngestResult]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -161,10 +171,10 @@ class Ingester:
     ) -> list[IngestResult]:
         """One transaction, through the store's writer when there is one (SQLite: off the loop)."""
         if self._store_writer is None:
-            return await _run(self._deps, requests)
+            return await _run(self._deps, requests, self._states)
 
         async def work(sessions: SessionFactory) -> list[IngestResult]:
-            return await _run(replace(self._deps, sessions=sessions), requests)
+            return await _run(replace(self._deps, sessions=sessions), requests, self._states)
 
         return await self._store_writer.run(work)
 
@@ -225,7 +235,10 @@ def _identity(event: NativeEvent) -> LeadIdentity:
     return LeadIdentity(external_id=event.lead.id, email=event.lead.email)
 
 
-async def _ingest(session: AsyncSession, deps: Deps, requests: Sequence[_Request]) -> None:
+async def _ingest(
+    session: AsyncSession, deps: Deps, requests: Sequence[_Request], states: StateCache
+) -> list[tuple[int, str, LeadScoreState]]:
+    """Store and score one transaction's requests; returns the states stored, for the cache."""
     now = deps.clock()
     rules: ScoringRules = deps.config.rules
     batch = _Batch()
@@ -256,7 +269,7 @@ async def _ingest(session: AsyncSession, deps: Deps, requests: Sequence[_Request
         per_lead.setdefault(lead.id, []).append((key, event, request))
     for lead_id, items in per_lead.items():
         items.sort(key=lambda item: (item[1].occurred_at, item[0]))
-        _score_lead(rows[lead_id], items, rules, batch)
+        _score_lead(rows[lead_id], items, rules, batch, states)
 
     inserted = await insert_events(session, events=batch.new_events, received_at=now)
     if len(inserted) != len(batch.new_events):
@@ -268,6 +281,7 @@ async def _ingest(session: AsyncSession, deps: Deps, requests: Sequence[_Request
     await save_leads(session, leads=list(rows.values()), now=now)
     for mql_id in mql_ids:
         await enqueue_card_post(session, deps, mql_id)
+    return batch.states
 
 
 def _score_lead(
@@ -275,11 +289,12 @@ def _score_lead(
     items: list[tuple[str, NativeEvent, _Request]],
     rules: ScoringRules,
     batch: _Batch,
+    states: StateCache,
 ) -> None:
     """Apply one lead's new events in time order to its stored state (pure, in memory)."""
-    state = (
-        LeadScoreState.from_json(lead.score_state) if lead.score_state else LeadScoreState.empty()
-    )
+    state = states.get(lead.id, lead.score_state)
+    if state is None:
+        state = _decode_state(lead.score_state)
     fields_at = lead.last_activity_at
     for key, event, request in items:
         label = event_label(event.properties)
@@ -319,9 +334,16 @@ def _score_lead(
         if applied.qualification is not None and lead.stage in QUALIFYING_STAGES:
             batch.pending.append(_Pending(lead, applied.qualification, request))
             lead.stage = LeadStage.MQL.value
-    lead.score_state = state.to_json()
+    lead.score_state = json_text(state.to_json())
+    batch.states.append((lead.id, lead.score_state, state))
     lead.score = state.score
     lead.last_activity_at = state.last_activity_at or fields_at
+
+
+def _decode_state(text: str) -> LeadScoreState:
+    """A lead's stored state; ``{}`` (a lead not scored yet) is the empty state."""
+    data = orjson.loads(text)  # only the engine's own small numbers (see store.types.json_text)
+    return LeadScoreState.from_json(data) if data else LeadScoreState.empty()
 
 
 def _update_profile(lead: LeadRow, event: NativeEvent, fields_at: datetime | None) -> datetime:

@@ -59,7 +59,7 @@ async def test_save_writes_score_state_stage_and_profile(
 ) -> None:
     async with sessions() as session, session.begin():
         row = (await find_or_create_leads(session, identities=[AIKO], now=now))["id:crm-1"]
-        row.score, row.stage, row.score_state = 42.5, "mql", {"v": 1}
+        row.score, row.stage, row.score_state = 42.5, "mql", '{"v": 1}'
         row.last_activity_at = now - timedelta(hours=1)
         row.profile["name"] = "Aiko Sato"
         await save_leads(session, leads=[row], now=now)
@@ -106,7 +106,7 @@ async def test_a_saved_lead_reads_back_identically_on_both_databases(
     try:
         async with sessions() as session, session.begin():
             row = (await find_or_create_leads(session, identities=[AIKO], now=now))["id:crm-1"]
-            row.score, row.stage, row.score_state = 7.25, "lead", {"v": 1, "keys": ["a"]}
+            row.score, row.stage, row.score_state = 7.25, "lead", '{"v":1,"keys":["a"]}'
             row.last_activity_at = now - timedelta(minutes=3, microseconds=5)
             row.profile["company"] = "Example KK"
             await save_leads(session, leads=[row], now=now)
@@ -167,7 +167,7 @@ async def test_a_new_lead_starts_empty_on_both_databases(any_db_url: str, now: d
         "crm-1",
         "target",
         0.0,
-        {},
+        "{}",
     )
     assert row.last_activity_at is None
     assert row.profile["email"] == "aiko@example.co.jp"

@@ -13,6 +13,8 @@ from sqlmodel import col, select
 from bot.runtime import Runtime
 from handlers.ingest.native import validate_events
 from handlers.ingest.webhook import Ingester, IngestResult, ingest
+from scoring.engine import reset_score
+from scoring.state import LeadScoreState
 from store.models import AuditEntry, Event, Lead, Mql, OutboxMessage
 from tests.handlers.ingest.builders import counts, event
 
@@ -345,3 +347,29 @@ async def test_group_commit_keeps_each_request_all_or_nothing(runtime: Runtime) 
     keys = sorted(e.dedupe_key for e in await all_of(runtime, Event))
     assert keys == ["native:a0", "native:a1", "native:a2", "native:c0", "native:c1"]
     assert (await lead_row(runtime)).score == 75
+
+
+async def test_a_state_changed_behind_the_ingesters_cache_is_read_from_the_database(
+    runtime: Runtime,
+) -> None:
+    # The ingester keeps the states it stored; a manager's reset (here written directly, as the
+    # recycle job does) must win over what it kept.
+    ingester = Ingester(runtime.deps)
+    known = runtime.config.known_types
+    await ingester.submit(validate_events({"events": downloads("a", 3)}, known))
+    assert (await lead_row(runtime)).score == 45
+    stored = LeadScoreState.from_json((await lead_row(runtime)).score_state)
+    reset = reset_score(stored, T0 + timedelta(hours=5))
+    async with runtime.sessions() as session, session.begin():
+        await session.exec(
+            update(Lead)
+            .where(col(Lead.key) == "id:crm-00042")
+            .values(score_state=reset.to_json(), score=0.0)
+        )
+    later = downloads("b", 1, start=T0 + timedelta(days=1))
+    await ingester.submit(validate_events({"events": later}, known))
+    assert (await lead_row(runtime)).score == 15
+    # And a batch after that one builds on the state it has just kept.
+    more = downloads("c", 2, start=T0 + timedelta(days=2))
+    await ingester.submit(validate_events({"events": more}, known))
+    assert (await lead_row(runtime)).score == 45
