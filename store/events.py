@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -20,18 +20,34 @@ EVENT = table_of(Event)
 _CHUNK = 900
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """One event to store, with the points the scoring engine gave it."""
+@dataclass(frozen=True, slots=True)
+class EventData:
+    """An event's own columns, known before any transaction (the lead and points come later).
+
+    The SQLite text of the time and the properties is computed once, when the data is built:
+    the ingest builds it in the request's own task, outside the single writer's transaction.
+    """
 
     dedupe_key: str
-    lead_id: int
     type: str
     occurred_at: datetime
     properties: Mapping[str, Any]
-    points: float
     score: float | None = None
     score_delta: float | None = None
+    occurred_text: str = field(init=False, repr=False, compare=False)
+    properties_text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "occurred_text", sqlite_datetime(self.occurred_at))
+        object.__setattr__(self, "properties_text", json_text(self.properties))
+
+
+class NewEvent(NamedTuple):
+    """One event to store: its data, its lead, and the points the scoring engine gave it."""
+
+    data: EventData
+    lead_id: int
+    points: float
 
 
 async def known_keys(session: AsyncSession, *, dedupe_keys: Iterable[str]) -> set[str]:
@@ -74,16 +90,16 @@ async def insert_events(
         params=[
             {
                 "dedupe_key": e.dedupe_key,
-                "lead_id": e.lead_id,
+                "lead_id": lead_id,
                 "type": e.type,
                 "occurred_at": e.occurred_at,
                 "received_at": received_at,
                 "score": e.score,
                 "score_delta": e.score_delta,
-                "points": e.points,
+                "points": points,
                 "properties": dict(e.properties),
             }
-            for e in events
+            for e, lead_id, points in events
         ],
     )
     return {str(r[0]) for r in rows.all()}
@@ -112,20 +128,20 @@ async def _insert_sqlite(
         [
             (
                 e.dedupe_key,
-                e.lead_id,
+                lead_id,
                 e.type,
-                sqlite_datetime(e.occurred_at),
+                e.occurred_text,
                 at,
                 e.score,
                 e.score_delta,
-                e.points,
-                json_text(e.properties),
+                points,
+                e.properties_text,
             )
-            for e in events
+            for e, lead_id, points in events
         ],
     )
     if done.rowcount == len(events):
-        return {e.dedupe_key for e in events}
+        return {e.data.dedupe_key for e in events}
     rows = await conn.exec_driver_sql("SELECT dedupe_key FROM event WHERE id > ?", (before,))
     return {str(key) for (key,) in rows.all()}
 

@@ -32,7 +32,7 @@ from scoring.rules import ScoringRules
 from scoring.statecache import StateCache
 from store.audit import record
 from store.engine import SessionFactory
-from store.events import NewEvent, insert_events, known_keys
+from store.events import EventData, NewEvent, insert_events, known_keys
 from store.leads import (
     PROFILE_FIELDS,
     LeadIdentity,
@@ -76,12 +76,52 @@ class _KeyRace(Exception):
     """A dedupe key not seen before the scoring was stored meanwhile by another transaction."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One event with everything about it that needs no database, built in the request's task.
+
+    So the single writer's transaction does only what depends on the stored state.
+    """
+
+    key: str  # the dedupe key, <namespace>:<event id>
+    identity: LeadIdentity
+    lead_key: str
+    event: NativeEvent
+    scored: ScoredEvent
+    data: EventData
+
+
+def _prepare(events: Sequence[NativeEvent], namespace: str) -> list[_Item]:
+    items: list[_Item] = []
+    for event in events:
+        key = f"{namespace}:{event.id}"
+        identity = LeadIdentity(external_id=event.lead.id, email=event.lead.email)
+        scored = ScoredEvent(
+            key=key,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            properties=event.properties,
+            score=event.score,
+            score_delta=event.score_delta,
+            label=event_label(event.properties),
+        )
+        data = EventData(
+            dedupe_key=key,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            properties=event.properties,
+            score=event.score,
+            score_delta=event.score_delta,
+        )
+        items.append(_Item(key, identity, identity.key, event, scored, data))
+    return items
+
+
 @dataclass
 class _Request:
     """One webhook request's events and what happened to them."""
 
-    events: Sequence[NativeEvent]
-    namespace: str
+    items: Sequence[_Item]
     accepted: int = 0
     duplicates: int = 0
     ignored: int = 0
@@ -123,16 +163,16 @@ async def ingest(
     replica) is a duplicate and changes nothing. Events of one lead are applied in
     ``occurred_at`` order, each scored by its own time against the lead's stored state.
     """
-    (result,) = await _run(deps, [(events, namespace)], StateCache(0))
+    (result,) = await _run(deps, [_prepare(events, namespace)], StateCache(0))
     return result
 
 
 async def _run(
-    deps: Deps, requests: Sequence[tuple[Sequence[NativeEvent], str]], states: StateCache
+    deps: Deps, requests: Sequence[Sequence[_Item]], states: StateCache
 ) -> list[IngestResult]:
     """Several requests in one transaction (retried on races); one result per request."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        batch = [_Request(events, namespace) for events, namespace in requests]
+        batch = [_Request(items) for items in requests]
         try:
             async with deps.sessions() as session, session.begin():
                 scored = await _ingest(session, deps, batch, states)
@@ -163,12 +203,10 @@ class Ingester:
         self._store_writer = writer
         self._max_events = max_events
         self._states = StateCache()
-        self._queue: list[tuple[Sequence[NativeEvent], str, asyncio.Future[IngestResult]]] = []
+        self._queue: list[tuple[list[_Item], asyncio.Future[IngestResult]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def _transaction(
-        self, requests: Sequence[tuple[Sequence[NativeEvent], str]]
-    ) -> list[IngestResult]:
+    async def _transaction(self, requests: Sequence[Sequence[_Item]]) -> list[IngestResult]:
         """One transaction, through the store's writer when there is one (SQLite: off the loop)."""
         if self._store_writer is None:
             return await _run(self._deps, requests, self._states)
@@ -183,17 +221,17 @@ class Ingester:
     ) -> IngestResult:
         """Ingest one request's events; returns after the transaction holding them committed."""
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        self._queue.append((events, namespace, future))
+        self._queue.append((_prepare(events, namespace), future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         return await future
 
-    def _take(self) -> list[tuple[Sequence[NativeEvent], str, asyncio.Future[IngestResult]]]:
+    def _take(self) -> list[tuple[list[_Item], asyncio.Future[IngestResult]]]:
         taken, size = 0, 0
-        for events, _, _ in self._queue:
-            if taken and size + len(events) > self._max_events:
+        for items, _ in self._queue:
+            if taken and size + len(items) > self._max_events:
                 break
-            taken, size = taken + 1, size + len(events)
+            taken, size = taken + 1, size + len(items)
         group, self._queue = self._queue[:taken], self._queue[taken:]
         return group
 
@@ -201,19 +239,19 @@ class Ingester:
         while self._queue:
             group = self._take()
             try:
-                results = await self._transaction([(events, ns) for events, ns, _ in group])
+                results = await self._transaction([items for items, _ in group])
             except Exception as exc:  # each request is retried alone and fails alone
                 if len(group) == 1:
-                    _settle(group[0][2], exc)
+                    _settle(group[0][1], exc)
                     continue
-                for events, namespace, future in group:
+                for items, future in group:
                     try:
-                        (alone,) = await self._transaction([(events, namespace)])
+                        (alone,) = await self._transaction([items])
                         _settle(future, alone)
                     except Exception as single:  # handed to that request's caller
                         _settle(future, single)
                 continue
-            for (_, _, future), result in zip(group, results, strict=True):
+            for (_, future), result in zip(group, results, strict=True):
                 _settle(future, result)
 
 
@@ -231,10 +269,6 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def _identity(event: NativeEvent) -> LeadIdentity:
-    return LeadIdentity(external_id=event.lead.id, email=event.lead.email)
-
-
 async def _ingest(
     session: AsyncSession, deps: Deps, requests: Sequence[_Request], states: StateCache
 ) -> list[tuple[int, str, LeadScoreState]]:
@@ -244,31 +278,30 @@ async def _ingest(
     batch = _Batch()
 
     # The first copy of an id counts (in request order); later copies are duplicates.
-    unique: dict[str, tuple[NativeEvent, _Request]] = {}
+    unique: dict[str, tuple[_Item, _Request]] = {}
     for request in requests:
-        for event in request.events:
-            key = f"{request.namespace}:{event.id}"
-            if key in unique:
+        for item in request.items:
+            if item.key in unique:
                 request.duplicates += 1
             else:
-                unique[key] = (event, request)
+                unique[item.key] = (item, request)
     leads = await find_or_create_leads(
-        session, identities=[_identity(e) for e, _ in unique.values()], now=now
+        session, identities=[item.identity for item, _ in unique.values()], now=now
     )
     # Read after the leads are locked: a concurrent copy of this batch has committed by now.
     stored = await known_keys(session, dedupe_keys=unique)
 
-    per_lead: dict[int, list[tuple[str, NativeEvent, _Request]]] = {}
+    per_lead: dict[int, list[tuple[_Item, _Request]]] = {}
     rows: dict[int, LeadRow] = {}
-    for key, (event, request) in unique.items():
+    for key, (item, request) in unique.items():
         if key in stored:
             request.duplicates += 1
             continue
-        lead = leads[_identity(event).key]
+        lead = leads[item.lead_key]
         rows[lead.id] = lead
-        per_lead.setdefault(lead.id, []).append((key, event, request))
+        per_lead.setdefault(lead.id, []).append((item, request))
     for lead_id, items in per_lead.items():
-        items.sort(key=lambda item: (item[1].occurred_at, item[0]))
+        items.sort(key=_by_time)
         _score_lead(rows[lead_id], items, rules, batch, states)
 
     inserted = await insert_events(session, events=batch.new_events, received_at=now)
@@ -286,7 +319,7 @@ async def _ingest(
 
 def _score_lead(
     lead: LeadRow,
-    items: list[tuple[str, NativeEvent, _Request]],
+    items: list[tuple[_Item, _Request]],
     rules: ScoringRules,
     batch: _Batch,
     states: StateCache,
@@ -296,41 +329,17 @@ def _score_lead(
     if state is None:
         state = _decode_state(lead.score_state)
     fields_at = lead.last_activity_at
-    for key, event, request in items:
-        label = event_label(event.properties)
-        applied = apply_event(
-            state,
-            ScoredEvent(
-                key=key,
-                type=event.type,
-                occurred_at=event.occurred_at,
-                properties=event.properties,
-                score=event.score,
-                score_delta=event.score_delta,
-                label=label,
-            ),
-            rules,
-        )
+    for item, request in items:
+        applied = apply_event(state, item.scored, rules)
         if applied.duplicate:
             request.duplicates += 1
             continue
         state = applied.state
         if applied.ignored:
             request.ignored += 1
-        batch.new_events.append(
-            NewEvent(
-                dedupe_key=key,
-                lead_id=lead.id,
-                type=event.type,
-                occurred_at=event.occurred_at,
-                properties=event.properties,
-                points=applied.points,
-                score=event.score,
-                score_delta=event.score_delta,
-            )
-        )
+        batch.new_events.append(NewEvent(item.data, lead.id, applied.points))
         batch.owners.append(request)
-        fields_at = _update_profile(lead, event, fields_at)
+        fields_at = _update_profile(lead, item.event, fields_at)
         if applied.qualification is not None and lead.stage in QUALIFYING_STAGES:
             batch.pending.append(_Pending(lead, applied.qualification, request))
             lead.stage = LeadStage.MQL.value
@@ -338,6 +347,11 @@ def _score_lead(
     batch.states.append((lead.id, lead.score_state, state))
     lead.score = state.score
     lead.last_activity_at = state.last_activity_at or fields_at
+
+
+def _by_time(pair: tuple[_Item, _Request]) -> tuple[int, str]:
+    """A lead's events are applied in occurred_at order (µs, exact), ties by dedupe key."""
+    return pair[0].scored.at_us, pair[0].key
 
 
 def _decode_state(text: str) -> LeadScoreState:

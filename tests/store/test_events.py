@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from store.engine import SessionFactory, create_engine, session_factory
-from store.events import NewEvent, insert_events
+from store.events import EventData, NewEvent, insert_events
 from store.leads import LeadIdentity, find_or_create_leads
 from store.models import Event
 from store.types import json_text
@@ -26,15 +26,14 @@ async def any_sessions(any_db_url: str) -> AsyncIterator[SessionFactory]:
 
 
 def _event(key: str, lead_id: int, at: datetime) -> NewEvent:
-    return NewEvent(
+    data = EventData(
         dedupe_key=key,
-        lead_id=lead_id,
         type="content_downloaded",
         occurred_at=at,
         properties={"asset": "MA ガイド", "pages": [1, 2]},
-        points=15.0,
         score_delta=2.5,
     )
+    return NewEvent(data, lead_id, 15.0)
 
 
 async def test_inserted_events_read_back_as_written_and_stored_keys_are_skipped(
@@ -113,12 +112,9 @@ async def test_json_columns_keep_big_integers_and_non_ascii_on_both_databases(
             session,
             events=[
                 NewEvent(
-                    dedupe_key="native:big",
-                    lead_id=lead.id,
-                    type="page_visited",
-                    occurred_at=now,
-                    properties=properties,
-                    points=1.0,
+                    EventData("native:big", "page_visited", occurred_at=now, properties=properties),
+                    lead.id,
+                    1.0,
                 )
             ],
             received_at=now,
