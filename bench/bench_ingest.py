@@ -2,6 +2,7 @@
 
 Run: python bench/bench_ingest.py [--db sqlite|postgres] [--rate 500] [--seconds 5]
      [--max-requests 3000] [--concurrency 32] [--batches 30] [--batch-size 500]
+     [--batch-concurrency 4]
 
 Each server is one uvicorn process on 127.0.0.1 (SQLite in a temp dir, or a fresh PostgreSQL
 database from MQLBOT_TEST_POSTGRES_URL, dropped afterwards); this process is the async load
@@ -11,7 +12,7 @@ answers 202, with the ratio:
 - fixed offered rate: single-event requests sent open-loop at --rate req/s for --seconds;
   latency is measured from the scheduled send time, so a stalled server cannot hide its queue;
 - max throughput: single-event requests, --concurrency in flight, --max-requests in total;
-- batches: --batches requests of --batch-size events, 4 in flight → events/s.
+- batches: --batches requests of --batch-size events, --batch-concurrency in flight → events/s.
 Goals (issue 2): ≥ 1,000 single-event req/s, p99 < 50 ms at 500 req/s, ≥ 20,000 events/s.
 """
 
@@ -30,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -133,6 +134,12 @@ class Run:
     seconds: float
     latencies: list[float]
     errors: int
+    cpu: float | None = None  # the server's CPU seconds (all threads) during the run
+
+    @property
+    def cpu_share(self) -> float | None:
+        """The server's CPU time per second of the run (2.0 = two cores busy)."""
+        return None if self.cpu is None else self.cpu / self.seconds
 
     @property
     def rate(self) -> float:
@@ -252,6 +259,25 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time so far, user + system, all threads (Linux /proc; else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def timed(pid: int, run: Awaitable[Run]) -> Run:
+    """Run a load and note how much CPU the server used meanwhile."""
+    before = cpu_seconds(pid)
+    result = await run
+    after = cpu_seconds(pid)
+    if before is not None and after is not None:
+        result.cpu = after - before
+    return result
+
+
 async def measure(
     port: int, proc: subprocess.Popen[bytes], opts: argparse.Namespace
 ) -> dict[str, Run]:
@@ -262,11 +288,11 @@ async def measure(
     await closed_loop(url, warm, 8)
     out: dict[str, Run] = {}
     fixed = [bodies.request(1) for _ in range(int(opts.rate * opts.seconds))]
-    out["fixed"] = await fixed_rate(url, fixed, opts.rate)
+    out["fixed"] = await timed(proc.pid, fixed_rate(url, fixed, opts.rate))
     single = [bodies.request(1) for _ in range(opts.max_requests)]
-    out["max"] = await closed_loop(url, single, opts.concurrency)
+    out["max"] = await timed(proc.pid, closed_loop(url, single, opts.concurrency))
     batches = [bodies.request(opts.batch_size) for _ in range(opts.batches)]
-    out["batch"] = await closed_loop(url, batches, 4)
+    out["batch"] = await timed(proc.pid, closed_loop(url, batches, opts.batch_concurrency))
     return out
 
 
@@ -283,6 +309,8 @@ def report(name: str, runs: dict[str, Run], batch_size: int) -> dict[str, float]
         "batch_p50": batch.pct(0.50),
     }
     errors = fixed.errors + top.errors + batch.errors
+    if batch.cpu is not None:
+        figures["cpu_us_event"] = batch.cpu / (batch.count * batch_size) * 1e6
     print(
         f"{name:>5}: fixed {figures['fixed_rate']:7.0f} req/s  p50 {figures['p50']:6.1f} ms"
         f"  p99 {figures['p99']:6.1f} ms | max {figures['max_rps']:7.0f} req/s"
@@ -290,6 +318,12 @@ def report(name: str, runs: dict[str, Run], batch_size: int) -> dict[str, float]
         f" | batches {figures['events_s']:8.0f} events/s (p50 {figures['batch_p50']:.0f} ms"
         f" per {batch_size}) | non-202: {errors}"
     )
+    if batch.cpu is not None and top.cpu is not None:
+        print(
+            f"       server CPU: {figures['cpu_us_event']:.1f} µs per event in batches"
+            f" ({batch.cpu_share:.2f} cores busy), {top.cpu / top.count * 1e6:.0f} µs per"
+            f" single-event request ({top.cpu_share:.2f} cores)"
+        )
     return figures
 
 
@@ -302,6 +336,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-concurrency", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--serve-bot", nargs=2, metavar=("CONFIG", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)

@@ -12,12 +12,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Event
+from store.rawsql import CHUNK, rows_in
 from store.types import json_text, sqlite_datetime
 from store.upsert import dialect_of, insert_ignore, table_of
 
 EVENT = table_of(Event)
-# How many dedupe keys go into one IN (...) (SQLite allows 32766 variables; stay far below).
-_CHUNK = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +52,12 @@ class NewEvent(NamedTuple):
 async def known_keys(session: AsyncSession, *, dedupe_keys: Iterable[str]) -> set[str]:
     """Which of these dedupe keys are already stored (duplicates)."""
     keys = sorted(set(dedupe_keys))
+    if dialect_of(session) == "sqlite":
+        sql = "SELECT dedupe_key FROM event WHERE dedupe_key IN ({marks})"
+        return {str(key) for (key,) in await rows_in(session, sql, keys)}
     found: set[str] = set()
-    sqlite = dialect_of(session) == "sqlite"
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        if sqlite:
-            # Raw: rendering SQLAlchemy's expanding IN costs more than SQLite's index lookups.
-            conn = await session.connection()
-            marks = ", ".join("?" * len(chunk))
-            raw = await conn.exec_driver_sql(
-                f"SELECT dedupe_key FROM event WHERE dedupe_key IN ({marks})",  # noqa: S608
-                tuple(chunk),
-            )
-            found.update(str(key) for (key,) in raw.all())
-            continue
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
         rows = await session.exec(select(EVENT.c.dedupe_key).where(EVENT.c.dedupe_key.in_(chunk)))
         found.update(str(key) for key in rows.all())
     return found

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Lead, LeadStage
+from store.rawsql import rows_in
 from store.types import from_sqlite_datetime, sqlite_datetime
 from store.upsert import dialect_of, insert_ignore, table_of
 
@@ -96,8 +97,11 @@ async def _existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]
     wanted = sorted(set(keys))
     if not wanted:
         return set()
-    rows = await session.exec(select(LEAD.c.key).where(LEAD.c.key.in_(wanted)))
-    return {str(key) for key in rows.all()}
+    if dialect_of(session) == "sqlite":
+        rows = await rows_in(session, "SELECT key FROM lead WHERE key IN ({marks})", wanted)
+        return {str(key) for (key,) in rows}
+    found = await session.exec(select(LEAD.c.key).where(LEAD.c.key.in_(wanted)))
+    return {str(key) for key in found.all()}
 
 
 async def _adopt(
@@ -215,11 +219,11 @@ async def _insert_sqlite(
     )
 
 
-# Built from constant column names and "?" marks only (no input reaches the SQL text).
+# Built from constant column names only (no input reaches the SQL text).
 _SQLITE_SELECT = (
     "SELECT id, key, external_id, stage, score, score_state, last_activity_at, "  # noqa: S608
     + ", ".join(PROFILE_FIELDS)
-    + " FROM lead WHERE key IN ({marks}) ORDER BY id"
+    + " FROM lead WHERE key IN ({marks})"
 )
 
 
@@ -228,15 +232,9 @@ async def _select_sqlite(session: AsyncSession, keys: Sequence[str]) -> dict[str
 
     SQLite's BEGIN IMMEDIATE already serialises writers, so no row lock is needed.
     """
-    if not keys:
-        return {}
-    conn = await session.connection()
-    result = await conn.exec_driver_sql(
-        _SQLITE_SELECT.format(marks=", ".join("?" * len(keys))), tuple(keys)
-    )
     found: dict[str, LeadRow] = {}
-    for row in result.all():
-        id_, key, external_id, stage, score, state, last, *profile = tuple(row)
+    for row in await rows_in(session, _SQLITE_SELECT, keys):
+        id_, key, external_id, stage, score, state, last, *profile = row
         found[key] = LeadRow(
             id=id_,
             key=key,
@@ -264,13 +262,23 @@ async def _by_email(session: AsyncSession, identities: Sequence[LeadIdentity]) -
     emails = sorted({i.email.lower() for i in identities if i.email})
     if not emails:
         return {}
-    rows = await session.exec(
-        select(LEAD.c.key, LEAD.c.email)
-        .where(LEAD.c.email.in_(emails), LEAD.c.external_id.is_not(None))
-        .order_by(LEAD.c.id)
-    )
+    rows: Sequence[Any]
+    if dialect_of(session) == "sqlite":
+        # Chunked by address, so all of one address's leads are in one chunk, in id order.
+        sql = (
+            "SELECT key, email FROM lead WHERE email IN ({marks})"
+            " AND external_id IS NOT NULL ORDER BY id"
+        )
+        rows = await rows_in(session, sql, emails)
+    else:
+        result = await session.exec(
+            select(LEAD.c.key, LEAD.c.email)
+            .where(LEAD.c.email.in_(emails), LEAD.c.external_id.is_not(None))
+            .order_by(LEAD.c.id)
+        )
+        rows = result.all()
     aliases: dict[str, str] = {}
-    for key, email in rows.all():
+    for key, email in rows:
         aliases.setdefault(lead_key(external_id=None, email=email), str(key))
     return aliases
 

@@ -89,6 +89,7 @@ class _Item:
     event: NativeEvent
     scored: ScoredEvent
     data: EventData
+    profile: tuple[tuple[str, str], ...]  # the lead fields the event gives, by name
 
 
 def _prepare(events: Sequence[NativeEvent], namespace: str) -> list[_Item]:
@@ -113,7 +114,11 @@ def _prepare(events: Sequence[NativeEvent], namespace: str) -> list[_Item]:
             score=event.score,
             score_delta=event.score_delta,
         )
-        items.append(_Item(key, identity, identity.key, event, scored, data))
+        given = event.lead
+        profile = tuple(
+            (name, value) for name in PROFILE_FIELDS if (value := getattr(given, name)) is not None
+        )
+        items.append(_Item(key, identity, identity.key, event, scored, data, profile))
     return items
 
 
@@ -339,7 +344,7 @@ def _score_lead(
             request.ignored += 1
         batch.new_events.append(NewEvent(item.data, lead.id, applied.points))
         batch.owners.append(request)
-        fields_at = _update_profile(lead, item.event, fields_at)
+        fields_at = _update_profile(lead, item, fields_at)
         if applied.qualification is not None and lead.stage in QUALIFYING_STAGES:
             batch.pending.append(_Pending(lead, applied.qualification, request))
             lead.stage = LeadStage.MQL.value
@@ -360,16 +365,15 @@ def _decode_state(text: str) -> LeadScoreState:
     return LeadScoreState.from_json(data) if data else LeadScoreState.empty()
 
 
-def _update_profile(lead: LeadRow, event: NativeEvent, fields_at: datetime | None) -> datetime:
+def _update_profile(lead: LeadRow, item: _Item, fields_at: datetime | None) -> datetime:
     """Later ``occurred_at`` wins for the lead's fields; an older event only fills blanks."""
-    newer = fields_at is None or event.occurred_at >= fields_at
-    # Plain attribute reads: a model_dump per event cost more than the rest of this function.
-    given = event.lead
-    for name in PROFILE_FIELDS:
-        value = getattr(given, name)
-        if value is not None and (newer or not lead.profile.get(name)):
-            lead.profile[name] = value
-    return event.occurred_at if newer or fields_at is None else fields_at
+    at = item.event.occurred_at
+    newer = fields_at is None or at >= fields_at
+    profile = lead.profile
+    for name, value in item.profile:
+        if newer or not profile.get(name):
+            profile[name] = value
+    return at if newer or fields_at is None else fields_at
 
 
 def _reasons(q: Qualification) -> list[dict[str, Any]]:
