@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -19,26 +19,44 @@ from store.upsert import dialect_of, insert_ignore, table_of
 EVENT = table_of(Event)
 
 
-@dataclass(frozen=True, slots=True)
-class EventData:
+class EventData(NamedTuple):
     """An event's own columns, known before any transaction (the lead and points come later).
 
-    The SQLite text of the time and the properties is computed once, when the data is built:
-    the ingest builds it in the request's own task, outside the single writer's transaction.
+    Build it with `EventData.of`, which computes the SQLite text of the time and properties
+    once: the ingest builds it in the request's own task, outside the single writer's
+    transaction. (A NamedTuple: one is built per received event, and cheaply.)
     """
 
     dedupe_key: str
     type: str
     occurred_at: datetime
     properties: Mapping[str, Any]
-    score: float | None = None
-    score_delta: float | None = None
-    occurred_text: str = field(init=False, repr=False, compare=False)
-    properties_text: str = field(init=False, repr=False, compare=False)
+    score: float | None
+    score_delta: float | None
+    occurred_text: str
+    properties_text: str
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "occurred_text", sqlite_datetime(self.occurred_at))
-        object.__setattr__(self, "properties_text", json_text(self.properties))
+    @classmethod
+    def of(
+        cls,
+        dedupe_key: str,
+        type: str,
+        occurred_at: datetime,
+        properties: Mapping[str, Any],
+        score: float | None = None,
+        score_delta: float | None = None,
+    ) -> EventData:
+        """The data of one event, with its stored texts computed."""
+        return cls(
+            dedupe_key,
+            type,
+            occurred_at,
+            properties,
+            score,
+            score_delta,
+            sqlite_datetime(occurred_at),
+            json_text(properties),
+        )
 
 
 class NewEvent(NamedTuple):

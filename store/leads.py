@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Text, bindparam, cast, update
 from sqlmodel import col, select
@@ -30,9 +30,8 @@ def lead_key(*, external_id: str | None, email: str | None) -> str:
     raise ValueError("a lead needs an id or an e-mail address")
 
 
-@dataclass(frozen=True)
-class LeadIdentity:
-    """Who an event is about, as the sender named them."""
+class LeadIdentity(NamedTuple):
+    """Who an event is about, as the sender named them (a NamedTuple: one is built per event)."""
 
     external_id: str | None
     email: str | None
@@ -42,7 +41,7 @@ class LeadIdentity:
         return lead_key(external_id=self.external_id, email=self.email)
 
 
-@dataclass
+@dataclass(slots=True)
 class LeadRow:
     """A lead as the ingest hot path reads and writes it (plain values, no ORM bookkeeping)."""
 

@@ -26,7 +26,7 @@ async def any_sessions(any_db_url: str) -> AsyncIterator[SessionFactory]:
 
 
 def _event(key: str, lead_id: int, at: datetime) -> NewEvent:
-    data = EventData(
+    data = EventData.of(
         dedupe_key=key,
         type="content_downloaded",
         occurred_at=at,
@@ -112,7 +112,7 @@ async def test_json_columns_keep_big_integers_and_non_ascii_on_both_databases(
             session,
             events=[
                 NewEvent(
-                    EventData("native:big", "page_visited", occurred_at=now, properties=properties),
+                    EventData.of("native:big", "page_visited", now, properties),
                     lead.id,
                     1.0,
                 )
