@@ -13,7 +13,13 @@ from fastapi.responses import JSONResponse
 
 from bot.runtime import Runtime
 from handlers.ingest.auth import AuthError, verify
-from handlers.ingest.native import MAX_BODY_BYTES, IngestError, NativeEvent, parse_native_body
+from handlers.ingest.native import (
+    MAX_BODY_BYTES,
+    IngestError,
+    NativeEvent,
+    check_event_count,
+    parse_native_body,
+)
 from handlers.ingest.sources.base import RawRequest, SignatureError, SourceAdapter, SourceConfig
 from handlers.ingest.sources.registry import ADAPTERS
 from handlers.ingest.webhook import Ingester, IngestResult
@@ -146,6 +152,10 @@ def webhook_router(runtime: Runtime) -> APIRouter:
             except SignatureError as exc:
                 return answer(source, 401, {"error": "unauthorized", "reason": exc.reason})
             translation = tool.adapter.translate(raw_request, tool.config, known_types)
+            # Counted as the tool sent them: mapped, ignored and repeated items alike.
+            check_event_count(
+                len(translation.events) + translation.ignored + translation.duplicates
+            )
             metrics.events_received.labels(source=source, outcome="ignored").inc(
                 translation.ignored
             )

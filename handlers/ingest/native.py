@@ -144,15 +144,21 @@ def decode_json(raw: bytes) -> Any:
         raise IngestError(400, f"malformed JSON: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
+def check_event_count(count: int) -> None:
+    """Refuse a request that carries more than MAX_EVENTS events (413), whatever its format."""
+    if count > MAX_EVENTS:
+        raise IngestError(
+            413, f"too many events: {count} > {MAX_EVENTS}", extra={"limit": MAX_EVENTS}
+        )
+
+
 def validate_events(payload: Any, known_types: Collection[str]) -> list[NativeEvent]:
     """Validate decoded events (one object or ``{"events": [...]}``); all valid or IngestError."""
     context = {"known_types": frozenset(known_types)}
     if isinstance(payload, dict) and "events" in payload:
         events = payload["events"]
-        if isinstance(events, list) and len(events) > MAX_EVENTS:
-            raise IngestError(
-                413, f"too many events: {len(events)} > {MAX_EVENTS}", extra={"limit": MAX_EVENTS}
-            )
+        if isinstance(events, list):
+            check_event_count(len(events))
         try:
             return _Batch.model_validate(payload, context=context).events
         except ValidationError as exc:

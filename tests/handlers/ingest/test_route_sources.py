@@ -69,6 +69,23 @@ async def test_a_signed_segment_batch_is_ingested_and_unmapped_events_ignored(
     assert (await counts(runtime.sessions))["event"] == 1
 
 
+async def test_a_tool_batch_of_more_than_1000_items_is_413_and_stores_nothing(
+    app_runtime: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    client, runtime = app_runtime
+    # 1,001 items the tool sent, one of them of a type mqlbot does not map: still too many.
+    items = [track(f"m{i}") for i in range(1000)] + [track("x", "Cart Viewed")]
+    raw = json.dumps(items).encode()
+    headers = segment_headers(json.dumps(items[0]).encode())
+    response = await client.post("/webhooks/segment", content=raw, headers=headers)
+    assert response.status_code == 413
+    assert response.json() == {"error": "too many events: 1001 > 1000", "limit": 1000}
+    assert (await counts(runtime.sessions))["event"] == 0
+    exactly = json.dumps(items[:1000]).encode()
+    response = await client.post("/webhooks/segment", content=exactly, headers=headers)
+    assert (response.status_code, response.json()["accepted"]) == (202, 1000)
+
+
 async def test_a_bad_tool_signature_is_401(app_runtime: tuple[httpx.AsyncClient, Runtime]) -> None:
     client, runtime = app_runtime
     raw = json.dumps(track("m1")).encode()
