@@ -1,4 +1,4 @@
-"""The `/mql` slash command: help, stats, queue, lead lookup and digest-now, answered ephemerally.
+"""The `/mql` slash command: help, stats, queue, lead lookup, away/back and digest-now, answered ephemerally.
 
 The listener acks at once (empty), then does its work and answers through ``respond`` (the
 command's response_url), so a slow database never makes Slack show "dispatch_failed".
@@ -42,6 +42,7 @@ from scoring.sla import SlaSnapshot, Stage, sla_status
 from store.events import count_events, recent_activities
 from store.home import MqlRow, claimed_by, find_lead, lead_audit, lead_mqls
 from store.models import Mql, MqlState
+from store.sdrs import set_away
 
 COMMAND: Final = "/mql"
 DEFAULT_PERIOD: Final = "7d"
@@ -83,7 +84,7 @@ def parse(text: str) -> Request:
         raise CommandError("command.unknown", name=words[0])
     if sub == "help":
         return Request("help")
-    if sub in ("queue", "digest"):
+    if sub in ("queue", "digest", "away", "back"):
         if args:
             raise CommandError("command.no_arguments", sub=sub, name=sub, args=" ".join(args))
         return Request(sub)
@@ -235,6 +236,21 @@ async def post_digest_now(deps: Deps, request_key: str, now: datetime) -> Messag
     return digest_receipt(start, end, deps.config.marketing_channel, catalog)
 
 
+async def away_answer(deps: Deps, user_id: str, *, away: bool, now: datetime) -> Message:
+    """`/mql away` and `/mql back`: leave or rejoin the auto-assignment rotation.
+
+    Only SDRs listed in `slack.sdr_users` are in the rotation. Coming back puts the SDR at the
+    lowest count among those present, so the return brings no burst of assignments.
+    """
+    catalog = catalog_of(deps)
+    sdrs = deps.config.sdr_users
+    if user_id not in sdrs:
+        return plain_answer(catalog.t("command.not_an_sdr"))
+    async with deps.sessions() as session, session.begin():
+        await set_away(session, user_id=user_id, away=away, sdr_ids=sdrs, now=now)
+    return plain_answer(catalog.t("command.away" if away else "command.back"))
+
+
 async def answer(deps: Deps, command: dict[str, Any]) -> Message:
     """The ephemeral answer to one `/mql` request (and its side effect for `digest`)."""
     catalog = catalog_of(deps)
@@ -253,6 +269,8 @@ async def answer(deps: Deps, command: dict[str, Any]) -> Message:
         return await stats_answer(deps, request.arg or DEFAULT_PERIOD, now)
     if request.sub == "lead":
         return await lead_answer(deps, request.arg or "", now)
+    if request.sub in ("away", "back"):
+        return await away_answer(deps, user_id, away=request.sub == "away", now=now)
     if user_id not in deps.config.managers:
         return plain_answer(catalog.t("command.not_a_manager"))
     key = str(command.get("trigger_id") or f"{user_id}:{now.isoformat()}")

@@ -25,7 +25,7 @@ from handlers.slack.blocks.card import sla_text
 from handlers.slack.catalog import Catalog, format_number
 from handlers.slack.views import ActivityView, CardState, LeadView, SlaView
 
-SUBCOMMANDS: Final = ("queue", "stats", "lead", "digest", "help")
+SUBCOMMANDS: Final = ("queue", "stats", "lead", "away", "back", "digest", "help")
 """The sub-commands in the order the help lists them."""
 QUEUE_ITEMS: Final = 40
 """Queue lines shown before "+N more" (one section each, under the 50-block message limit)."""

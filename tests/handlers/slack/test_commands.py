@@ -11,12 +11,14 @@ from sqlmodel import col, select
 from handlers.context import Deps
 from handlers.slack.commands import CommandError, Request, handle_mql, parse
 from store.engine import SessionFactory
-from store.models import Lead, OutboxMessage
+from store.models import Lead, OutboxMessage, SdrState
+from store.sdrs import pick_sdr
 from tests.handlers.slack.blockkit import message_problems, visible_text
 from tests.handlers.slack.test_home_data import (
     AIKO,
     KEN,
     MANAGER,
+    MIO,
     NOW,
     deps,
     seed_history,
@@ -29,6 +31,8 @@ HELP = (
     "• `/mql queue`: your claimed MQLs without an outcome, oldest first\n"
     "• `/mql stats [7d|30d|quarter]`: MQL figures for the period (default 7d)\n"
     "• `/mql lead <email or id>`: a lead's score, reasons, history, owner and state\n"
+    "• `/mql away`: stop receiving auto-assigned MQLs (holidays, training)\n"
+    "• `/mql back`: receive auto-assigned MQLs again\n"
     "• `/mql digest`: post the digest of the last 7 days to marketing now (managers)\n"
     "• `/mql help`: this list"
 )
@@ -80,6 +84,8 @@ async def run(d: Deps, text: str, user: str = AIKO) -> dict[str, Any]:
         ),
         ("lead crm-00001", Request("lead", "crm-00001")),
         ("digest", Request("digest")),
+        ("Away", Request("away")),
+        ("back", Request("back")),
     ],
 )
 def test_parse(text: str, expected: Request) -> None:
@@ -96,6 +102,7 @@ def test_parse(text: str, expected: Request) -> None:
         ("lead", "command.lead_missing"),
         ("lead Aiko Sato", "command.one_argument"),
         ("digest now", "command.no_arguments"),
+        ("away until monday", "command.no_arguments"),
     ],
 )
 def test_parse_errors_name_the_problem(text: str, key: str) -> None:
@@ -273,3 +280,46 @@ async def test_a_manager_posts_the_digest_now_once_per_request(
     ]
     assert rows[0].payload["text"] == "MQL digest 2026-11-17 – 2026-11-24: 7 MQLs, 1 SQL (14%)"
     assert rows[1].payload["filename"] == "mql-digest-2026-11-24.png"
+
+
+async def _sdr_states(sessions: SessionFactory) -> dict[str, tuple[bool, int]]:
+    async with sessions() as session:
+        rows = await session.exec(select(SdrState))
+        return {r.user_id: (r.away, r.assigned_count) for r in rows.all()}
+
+
+async def test_an_sdr_away_is_skipped_by_auto_assignment_and_back_without_a_burst(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    d = deps(sessions, tmp_path)
+    answer = await run(d, "away", user=KEN)
+    assert answer["text"] == (
+        "You are away: overdue MQLs are no longer auto-assigned to you."
+        " Send `/mql back` when you return."
+    )
+    assert (await _sdr_states(sessions))[KEN] == (True, 0)
+    picked = []
+    for _ in range(4):
+        async with sessions() as session, session.begin():
+            picked.append(await pick_sdr(session, user_ids=d.config.sdr_users, now=NOW))
+    assert KEN not in picked
+    answer = await run(d, "back", user=KEN)
+    assert answer["text"] == (
+        "Welcome back: overdue MQLs can be auto-assigned to you again,"
+        " starting level with the team."
+    )
+    # Aiko and Mio got 2 each meanwhile: Ken comes back at 2, not 0, so no burst follows.
+    assert await _sdr_states(sessions) == {AIKO: (False, 2), KEN: (False, 2), MIO: (False, 2)}
+
+
+async def test_away_is_only_for_sdrs_in_the_rotation(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    answer = await run(deps(sessions, tmp_path), "away", user=MANAGER)
+    assert answer["text"] == "Only SDRs listed in `slack.sdr_users` take part in auto-assignment."
+    assert await _sdr_states(sessions) == {}
+
+
+async def test_away_in_japanese(sessions: SessionFactory, tmp_path: Path) -> None:
+    answer = await run(deps(sessions, tmp_path, "ja"), "away", user=AIKO)
+    assert answer["text"].startswith("不在にしました。")
