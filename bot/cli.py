@@ -37,7 +37,7 @@ ConfigOption = Annotated[
         dir_okay=False,
     ),
 ]
-JOB_NAMES = ("nag", "digest", "recycle", "decay")
+JOB_NAMES = ("nag", "digest", "recycle", "decay", "prune")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from handlers.context import Deps, HandlerConfig
 from handlers.jobs.decay import run_decay
 from handlers.jobs.nag import run_nag
+from handlers.jobs.prune import run_prune
 from handlers.jobs.recycle import run_recycle
 from store.jobs import (
     claim_slot,
@@ -54,6 +55,7 @@ def registry() -> dict[str, JobSpec]:
         JobSpec("nag", run_nag, lambda at, _c: minute_slot(at), timedelta(minutes=5)),
         JobSpec("recycle", run_recycle, lambda at, _c: hour_slot(at), timedelta(minutes=30)),
         JobSpec("decay", run_decay, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
+        JobSpec("prune", run_prune, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
     ]
     digest = _digest_job()
     if digest is not None:

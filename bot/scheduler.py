@@ -39,6 +39,8 @@ def schedules(config: HandlerConfig) -> dict[str, Schedule]:
         "nag": Schedule(CronTrigger(second=0, timezone=UTC), misfire_grace_time=30),
         "recycle": Schedule(CronTrigger(minute=0, second=0, timezone=tz), 15 * 60),
         "decay": Schedule(CronTrigger(hour=0, minute=10, second=0, timezone=tz), 6 * 3600),
+        # At night, local time: its deletes take SQLite's write lock in short batches anyway.
+        "prune": Schedule(CronTrigger(hour=3, minute=30, second=0, timezone=tz), 6 * 3600),
         "digest": Schedule(
             CronTrigger(
                 day_of_week=WEEKDAYS[config.digest_weekday],

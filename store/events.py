@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -187,3 +187,16 @@ async def count_events(session: AsyncSession, *, lead_id: int) -> int:
         select(func.count()).select_from(EVENT).where(EVENT.c.lead_id == lead_id)
     )
     return int(rows.one())
+
+
+async def delete_events_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` events that occurred before ``before``, oldest ids first; how many.
+
+    No index covers ``occurred_at`` alone (ingest would pay for one on every event); old events
+    have the lowest ids, so each batch finds its rows near the start of the table.
+    """
+    oldest = (
+        select(EVENT.c.id).where(EVENT.c.occurred_at < before).order_by(EVENT.c.id).limit(limit)
+    )
+    result = await session.exec(delete(EVENT).where(EVENT.c.id.in_(oldest.scalar_subquery())))
+    return int(result.rowcount)

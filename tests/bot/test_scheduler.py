@@ -65,7 +65,13 @@ def runs(runtime: Runtime, job: str, outcome: str) -> float:
 def test_every_job_has_a_stable_id_and_explicit_run_limits(runtime: Runtime) -> None:
     scheduler = build_scheduler(runtime)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["mqlbot-decay", "mqlbot-digest", "mqlbot-nag", "mqlbot-recycle"]
+    assert sorted(jobs) == [
+        "mqlbot-decay",
+        "mqlbot-digest",
+        "mqlbot-nag",
+        "mqlbot-prune",
+        "mqlbot-recycle",
+    ]
     assert {name: (j.coalesce, j.max_instances) for name, j in jobs.items()} == dict.fromkeys(
         jobs, (True, 1)
     )
@@ -74,6 +80,7 @@ def test_every_job_has_a_stable_id_and_explicit_run_limits(runtime: Runtime) -> 
         "mqlbot-recycle": 900,
         "mqlbot-decay": 21600,
         "mqlbot-digest": 21600,
+        "mqlbot-prune": 21600,
     }
 
 
@@ -94,6 +101,11 @@ def test_every_job_has_a_stable_id_and_explicit_run_limits(runtime: Runtime) -> 
             "decay",
             datetime(2026, 11, 24, 10, 15, tzinfo=TOKYO),
             datetime(2026, 11, 25, 0, 10, tzinfo=TOKYO),
+        ),
+        (
+            "prune",
+            datetime(2026, 11, 24, 10, 15, tzinfo=TOKYO),
+            datetime(2026, 11, 25, 3, 30, tzinfo=TOKYO),
         ),
         # The digest follows [digest] weekday/time in the SLA time zone: Monday 09:30 Tokyo.
         (
