@@ -63,16 +63,11 @@ def _inline_engine(url: str) -> AsyncEngine:
 # touches some 1,500 pages (event rows, two event indexes, the leads), which a 2 MiB cache
 # evicts and reads again within the same transaction.
 WRITER_CACHE_KIB = 64 * 1024
-# WAL pages before a commit copies them back into the database file (SQLite's default: 1,000).
-# A batch dirties more than that, so each commit also checkpointed; less often, a page
-# rewritten by several batches is copied once. Bounds the WAL file to ~40 MiB.
-WRITER_CHECKPOINT_PAGES = 10_000
 
 
 def _writer_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-    cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
     cursor.close()
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store.engine import SessionFactory
-from store.writer import Writer
+from store.engine import CHECKPOINT_PAGES, SessionFactory
+from store.writer import WRITER_CACHE_KIB, Writer
 
 
 async def _insert_lead(session: AsyncSession, key: str) -> None:
@@ -99,3 +99,23 @@ async def test_postgresql_work_runs_on_the_callers_loop(postgres_url: str) -> No
     finally:
         await writer.close()
         await engine.dispose()
+
+
+async def _pragmas(factory: SessionFactory) -> tuple[int, int]:
+    async with factory() as session:
+        checkpoint = (await session.exec(text("PRAGMA wal_autocheckpoint"))).one()  # type: ignore[call-overload]
+        cache = (await session.exec(text("PRAGMA cache_size"))).one()  # type: ignore[call-overload]
+        return int(checkpoint[0]), int(cache[0])
+
+
+async def test_every_connection_checkpoints_alike_and_the_writer_has_a_large_cache(
+    sqlite_url: str, sessions: SessionFactory
+) -> None:
+    writer = Writer(sqlite_url, sessions)
+    try:
+        in_writer = await writer.run(_pragmas)
+    finally:
+        await writer.close()
+    # Other connections (a Claim click) must not do the ingest's checkpoints for it.
+    assert await _pragmas(sessions) == (CHECKPOINT_PAGES, -2000)  # SQLite's default cache
+    assert in_writer == (CHECKPOINT_PAGES, -WRITER_CACHE_KIB)
