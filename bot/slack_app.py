@@ -7,11 +7,26 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.error import BoltError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 from bot.runtime import Runtime
 from handlers.slack import listeners
 
 log = logging.getLogger(__name__)
+
+
+class _UnusedTokenNotice(logging.Filter):
+    """Drops Bolt's "`token` will be unused" warning, logged at every start otherwise.
+
+    Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, and then
+    warns that the token goes unused; the bot's client is built from that very token.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+log.addFilter(_UnusedTokenNotice())
 
 
 async def _on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 
 from bot.runtime import Runtime
 from bot.settings import load_settings
+from bot.slack_app import build_bolt_app
 from bot.web import create_web_app
 
 SIGNING_SECRET = "test-signing-secret"
@@ -87,3 +89,26 @@ async def test_bad_slack_signatures_get_401(web: FastAPI, headers: object) -> No
     async with _client(web) as client:
         response = await client.post("/slack/events", content=CHALLENGE, headers=headers())  # type: ignore[operator]
     assert response.status_code == 401
+
+
+async def test_building_the_slack_app_logs_no_warning_about_the_token(
+    config_file: Path,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Bolt reads SLACK_BOT_TOKEN from the environment even though it is given the bot's client.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-web-test")
+    settings = load_settings(
+        config_file,
+        database_url=sqlite_url,
+        SLACK_BOT_TOKEN="xoxb-web-test",
+        SLACK_SIGNING_SECRET="web-test-secret",
+    )
+    runtime = Runtime.build(settings)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            build_bolt_app(runtime)
+    finally:
+        await runtime.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
