@@ -88,3 +88,9 @@ async def set_away(
         .where(col(SdrState.user_id) == user_id, col(SdrState.assigned_count) < floor)
         .values(assigned_count=floor)
     )
+
+
+async def away_sdrs(session: AsyncSession) -> set[str]:
+    """The SDRs marked away (out of auto-assignment) right now."""
+    rows = await session.exec(select(SdrState.user_id).where(col(SdrState.away).is_(True)))
+    return set(rows.all())

@@ -179,6 +179,7 @@ MESSAGES: Final[dict[str, str]] = {
     "home.overdue_empty": "Nothing overdue.",
     "home.per_sdr": "Per SDR",
     "home.sdr_line": "<@{user}>: {open} open, {overdue} overdue",
+    "home.sdr_line_away": "<@{user}> (away, not auto-assigned): {open} open, {overdue} overdue",
     # The /mql command (sub-command names stay English: they are what people type).
     "command.help.title": "*`/mql`*: what you can ask",
     "command.help.queue": "`/mql queue`: your claimed MQLs without an outcome, oldest first",

@@ -174,6 +174,7 @@ MESSAGES: Final[dict[str, str]] = {
     "home.overdue_empty": "SLA 超過はありません。",
     "home.per_sdr": "SDR 別",
     "home.sdr_line": "<@{user}>: 担当中 {open} 件、超過 {overdue} 件",
+    "home.sdr_line_away": "<@{user}>（不在・自動割り当てなし）: 担当中 {open} 件、超過 {overdue} 件",
     # /mql コマンド（サブコマンド名は入力する語なので英語のまま）。
     "command.help.title": "*`/mql`* でできること",
     "command.help.queue": "`/mql queue`：担当中で結果未登録の MQL（古い順）",

@@ -36,6 +36,7 @@ from handlers.slack.cards import event_label, lead_url, permalink
 from handlers.slack.catalog import Catalog
 from handlers.slack.digest_blocks import digest_message
 from handlers.slack.digest_text import digest_catalog
+from handlers.slack.home import enqueue_home_refreshes
 from handlers.slack.views import ActivityView, CardState, LeadView, SlaStage, SlaView
 from scoring.digest import STATS_PERIODS, Period, stats_period
 from scoring.sla import SlaSnapshot, Stage, sla_status
@@ -240,7 +241,8 @@ async def away_answer(deps: Deps, user_id: str, *, away: bool, now: datetime) ->
     """`/mql away` and `/mql back`: leave or rejoin the auto-assignment rotation.
 
     Only SDRs listed in `slack.sdr_users` are in the rotation. Coming back puts the SDR at the
-    lowest count among those present, so the return brings no burst of assignments.
+    lowest count among those present, so the return brings no burst of assignments. The
+    managers' Home tabs (whose team view marks who is away) refresh with the change.
     """
     catalog = catalog_of(deps)
     sdrs = deps.config.sdr_users
@@ -248,6 +250,7 @@ async def away_answer(deps: Deps, user_id: str, *, away: bool, now: datetime) ->
         return plain_answer(catalog.t("command.not_an_sdr"))
     async with deps.sessions() as session, session.begin():
         await set_away(session, user_id=user_id, away=away, sdr_ids=sdrs, now=now)
+        await enqueue_home_refreshes(session, deps, [])
     return plain_answer(catalog.t("command.away" if away else "command.back"))
 
 

@@ -47,6 +47,7 @@ from store.home import (
     unclaimed,
 )
 from store.outbox import enqueue
+from store.sdrs import away_sdrs
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,10 @@ async def load_team(session: AsyncSession, deps: Deps, now: datetime) -> TeamVie
     loads = {
         load.owner_id: load for load in await owner_loads(session, work_cutoff=cutoffs.work_cutoff)
     }
+    away = await away_sdrs(session)
     # Configured SDRs with nothing on their plate are news for a manager too: list them at 0.
-    per_sdr = [SdrCount(o, load.open, load.overdue) for o, load in loads.items()]
-    per_sdr += [SdrCount(u, 0, 0) for u in deps.config.sdr_users if u not in loads]
+    per_sdr = [SdrCount(o, load.open, load.overdue, o in away) for o, load in loads.items()]
+    per_sdr += [SdrCount(u, 0, 0, u in away) for u in deps.config.sdr_users if u not in loads]
     return TeamView(
         unclaimed_count=open_total,
         unclaimed=_items(open_rows, open_total, deps, now),

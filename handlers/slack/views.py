@@ -128,11 +128,12 @@ class WeekFigures:
 
 @dataclass(frozen=True)
 class SdrCount:
-    """Per-SDR load in the managers' team view."""
+    """Per-SDR load in the managers' team view; `away` while the SDR is out of auto-assignment."""
 
     user_id: str
     open: int
     overdue: int
+    away: bool = False
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,12 @@ def home_view(view: HomeView, catalog: Catalog, now: datetime) -> dict[str, Any]
             blocks.append(_context(escape(catalog.t("home.overdue_empty"))))
         if team.per_sdr:
             lines = [
-                catalog.t("home.sdr_line", user=escape(s.user_id), open=s.open, overdue=s.overdue)
+                catalog.t(
+                    "home.sdr_line_away" if s.away else "home.sdr_line",
+                    user=escape(s.user_id),
+                    open=s.open,
+                    overdue=s.overdue,
+                )
                 for s in team.per_sdr
             ]
             title = f"*{escape(catalog.t('home.per_sdr'))}*"

@@ -78,7 +78,7 @@ def test_manager_home_has_the_team_view_in_japanese() -> None:
         unclaimed_count=3,
         unclaimed=[UNCLAIMED],
         overdue=[],
-        per_sdr=[SdrCount("U1", open=2, overdue=1), SdrCount("U2", open=0, overdue=0)],
+        per_sdr=[SdrCount("U1", open=2, overdue=1), SdrCount("U2", open=0, overdue=0, away=True)],
     )
     view = home_view(HomeView("UM", True, [], WeekFigures(), team), JA, NOW)
     texts = visible_text(view["blocks"])
@@ -93,7 +93,7 @@ def test_manager_home_has_the_team_view_in_japanese() -> None:
         "ほか 2 件",
         "*SLA 超過*",
         "SLA 超過はありません。",
-        "*SDR 別*\n<@U1>: 担当中 2 件、超過 1 件\n<@U2>: 担当中 0 件、超過 0 件",
+        "*SDR 別*\n<@U1>: 担当中 2 件、超過 1 件\n<@U2>（不在・自動割り当てなし）: 担当中 0 件、超過 0 件",
     ]
     claim = next(
         b for b in view["blocks"] if b.get("accessory", {}).get("action_id") == "mql_claim"

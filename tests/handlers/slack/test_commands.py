@@ -298,6 +298,8 @@ async def test_an_sdr_away_is_skipped_by_auto_assignment_and_back_without_a_burs
         " Send `/mql back` when you return."
     )
     assert (await _sdr_states(sessions))[KEN] == (True, 0)
+    # The managers' Home tabs show who is away: they are refreshed with the change.
+    assert [(r.kind, r.payload["user_id"]) for r in await _outbox(sessions)] == [("home", MANAGER)]
     picked = []
     for _ in range(4):
         async with sessions() as session, session.begin():

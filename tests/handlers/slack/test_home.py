@@ -19,6 +19,7 @@ from handlers.slack.home import (
 from handlers.slack.views import WeekFigures
 from store.engine import SessionFactory, create_engine, session_factory
 from store.models import Lead, Mql, OutboxMessage
+from store.sdrs import set_away
 from tests.handlers.slack.blockkit import view_problems, visible_text
 from tests.handlers.slack.test_home_data import (
     AIKO,
@@ -245,6 +246,9 @@ async def test_team_view_queries_agree_on_sqlite_and_postgresql(
     try:
         sessions = session_factory(engine)
         await seed_team(sessions)
+        async with sessions() as session, session.begin():
+            sdrs = deps(sessions, tmp_path).config.sdr_users
+            await set_away(session, user_id="U0MIO", away=True, sdr_ids=sdrs, now=NOW)
         async with sessions() as session:
             view = await load_home(session, deps(sessions, tmp_path), MANAGER, NOW)
         async with sessions() as session:
@@ -255,10 +259,10 @@ async def test_team_view_queries_agree_on_sqlite_and_postgresql(
     assert view.team.unclaimed_count == 2
     assert [i.mql_id for i in view.team.unclaimed] == ["7", "6"]
     assert [i.mql_id for i in view.team.overdue] == ["2", "7"]
-    assert [(s.user_id, s.open, s.overdue) for s in view.team.per_sdr] == [
-        (AIKO, 2, 1),
-        (KEN, 1, 0),
-        ("U0MIO", 0, 0),
+    assert [(s.user_id, s.open, s.overdue, s.away) for s in view.team.per_sdr] == [
+        (AIKO, 2, 1, False),
+        (KEN, 1, 0, False),
+        ("U0MIO", 0, 0, True),
     ]
     assert aiko.my_week == WeekFigures(
         claimed=2, sql=1, lead=0, recycled=1, disqualified=0,
