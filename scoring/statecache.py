@@ -13,8 +13,9 @@ from collections import OrderedDict
 
 from scoring.state import LeadScoreState
 
-# ~3.7 KB per lead (the text plus the decoded state): ~75 MB when full.
-DEFAULT_CAPACITY = 20_000
+# Per lead, the text plus the decoded state: ~3.7 KB with a few recent events, ~10 KB once the
+# state remembers its 32 newest event keys; so ~40 MB to ~100 MB when full.
+DEFAULT_CAPACITY = 10_000
 
 
 class StateCache:
