@@ -23,7 +23,7 @@ from handlers.slack.ack_first import ListenerApp
 from handlers.slack.actions import ActionId
 from handlers.slack.blocks import HOME_ITEMS, home_view
 from handlers.slack.cards import permalink
-from handlers.slack.catalog import Catalog
+from handlers.slack.interaction import catalog_of
 from handlers.slack.views import (
     CardState,
     HomeItem,
@@ -90,11 +90,6 @@ class _Listed(Sequence[HomeItem]):
 
     def __iter__(self) -> Iterator[HomeItem]:
         return iter(self._shown)
-
-
-def catalog_of(deps: Deps) -> Catalog:
-    """The catalog in the configured language and SLA time zone."""
-    return Catalog(deps.config.language, deps.config.timezone)
 
 
 def week_start(now: datetime, deps: Deps) -> datetime:
