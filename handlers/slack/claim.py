@@ -127,10 +127,10 @@ async def handle_claim(
 ) -> None:
     """``block_actions`` for ``ActionId.CLAIM``: ack, check who clicks, claim, answer the losers."""
     await ack()
-    await claim_clicked(body=body, client=client, deps=deps, membership=membership, gate=gate)
+    await _claim_clicked(body=body, client=client, deps=deps, membership=membership, gate=gate)
 
 
-async def claim_clicked(
+async def _claim_clicked(
     *,
     body: Body,
     client: AsyncWebClient,
@@ -168,7 +168,8 @@ def register(app: ListenerApp, deps: Deps) -> None:
 
     async def claim_listener(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         # Registered through AckFirst: Slack gets its answer at the ack, the claim runs after.
-        await ack()
-        await claim_clicked(body=body, client=client, deps=deps, membership=membership, gate=gate)
+        await handle_claim(
+            ack=ack, body=body, client=client, deps=deps, membership=membership, gate=gate
+        )
 
     app.action(ActionId.CLAIM.value)(claim_listener)
