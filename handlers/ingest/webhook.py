@@ -85,7 +85,6 @@ class _Item(NamedTuple):
 
     key: str  # the dedupe key, <namespace>:<event id>
     identity: LeadIdentity
-    lead_key: str
     event: NativeEvent
     scored: ScoredEvent
     data: EventData
@@ -118,7 +117,7 @@ def _prepare(events: Sequence[NativeEvent], namespace: str) -> list[_Item]:
         profile = tuple(
             (name, value) for name in PROFILE_FIELDS if (value := getattr(given, name)) is not None
         )
-        items.append(_Item(key, identity, identity.key, event, scored, data, profile))
+        items.append(_Item(key, identity, event, scored, data, profile))
     return items
 
 
@@ -302,7 +301,7 @@ async def _ingest(
         if key in stored:
             request.duplicates += 1
             continue
-        lead = leads[item.lead_key]
+        lead = leads[item.identity.key]
         rows[lead.id] = lead
         per_lead.setdefault(lead.id, []).append((item, request))
     for lead_id, items in per_lead.items():
