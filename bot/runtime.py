@@ -91,6 +91,8 @@ def handler_config(settings: Settings) -> HandlerConfig:
         digest_time=time.fromisoformat(settings.digest.time),
         lead_url_template=settings.crm.lead_url_template,
         crm_webhook_url=settings.crm.webhook_url,
+        attribution_window=settings.funnel.attribution_window,
+        bad_mql_reasons=tuple(settings.funnel.bad_mql_reasons),
     )
 
 

@@ -259,6 +259,25 @@ class CrmSettings(_Section):
         return value
 
 
+class FunnelSettings(_Section):
+    """What happens after SQL: attribution of CRM opportunities, and the "not a real MQL" flag."""
+
+    attribution_window: Duration = timedelta(days=180)
+    bad_mql_reasons: list[str] = Field(
+        default_factory=lambda: ["no_fit", "no_intent", "duplicate", "bad_data"], min_length=1
+    )
+
+    @field_validator("bad_mql_reasons")
+    @classmethod
+    def _reason_keys(cls, value: list[str]) -> list[str]:
+        for reason in value:
+            if not re.fullmatch(r"[a-z0-9_]{1,50}", reason):
+                raise ValueError(f"{reason!r}: reasons are keys of a-z, 0-9 and _ (at most 50)")
+        if len(set(value)) != len(value):
+            raise ValueError("reasons must not repeat")
+        return value
+
+
 class SenderSettings(_Section):
     """How the outbox is drained to Slack."""
 
@@ -312,6 +331,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = DigestSettings()
     locale: LocaleSettings = LocaleSettings()
     crm: CrmSettings = CrmSettings()
+    funnel: FunnelSettings = FunnelSettings()
     sender: SenderSettings = SenderSettings()
     # [sources.<tool>] tables, validated by each source adapter's own parse_config.
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -41,6 +41,10 @@ class HandlerConfig:
     digest_time: time
     lead_url_template: str | None = None
     crm_webhook_url: str | None = None
+    # [funnel]: how long after an MQL an opportunity still counts as its outcome, and the
+    # reasons an SDR may give for "not a real MQL".
+    attribution_window: timedelta = timedelta(days=180)
+    bad_mql_reasons: tuple[str, ...] = ("no_fit", "no_intent", "duplicate", "bad_data")
 
 
 @dataclass(frozen=True)

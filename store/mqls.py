@@ -46,6 +46,7 @@ async def create_mql(
     campaign: str | None,
     now: datetime,
     nag_due_at: datetime | None = None,
+    qualified_at: datetime | None = None,
 ) -> int | None:
     """Open a new MQL for the lead and return its id; None when the lead already has an open one.
 
@@ -70,6 +71,7 @@ async def create_mql(
             "state": MqlState.OPEN.value,
             "sla_breached": False,
             "nag_due_at": nag_due_at,
+            "qualified_at": qualified_at,
             "version": 1,
             "updated_at": now,
         },

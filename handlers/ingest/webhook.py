@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.ingest.native import NativeEvent
+from handlers.ingest.outcomes import OutcomeItem, apply_outcomes, attribute_late_history
 from handlers.sla import initial_nag_due
 from handlers.slack.cards import enqueue_card_post, event_label
 from scoring.engine import LeadScoreState, ScoredEvent, apply_event
@@ -144,6 +145,7 @@ class _Pending:
     lead: LeadRow
     qualification: Qualification
     request: _Request
+    qualified_at: datetime
 
 
 @dataclass
@@ -297,11 +299,15 @@ async def _ingest(
 
     per_lead: dict[int, list[tuple[_Item, _Request]]] = {}
     rows: dict[int, LeadRow] = {}
+    outcomes: list[tuple[OutcomeItem, _Request]] = []
     for key, (item, request) in unique.items():
         if key in stored:
             request.duplicates += 1
             continue
         lead = leads[item.identity.key]
+        if item.event.outcome is not None:  # a CRM outcome: not scored (handlers.ingest.outcomes)
+            outcomes.append((OutcomeItem(key, item.event, lead.id), request))
+            continue
         rows[lead.id] = lead
         per_lead.setdefault(lead.id, []).append((item, request))
     for lead_id, items in per_lead.items():
@@ -318,6 +324,14 @@ async def _ingest(
     await save_leads(session, leads=list(rows.values()), now=now)
     for mql_id in mql_ids:
         await enqueue_card_post(session, deps, mql_id)
+    if outcomes:
+        # After the MQLs: an outcome in the same batch as its lead's MQL is attributed to it.
+        kept = await apply_outcomes(session, deps, [o for o, _ in outcomes], now)
+        for outcome, request in outcomes:
+            if outcome.key in kept:
+                request.accepted += 1
+            else:
+                request.duplicates += 1
     return batch.states
 
 
@@ -345,7 +359,8 @@ def _score_lead(
         batch.owners.append(request)
         fields_at = _update_profile(lead, item, fields_at)
         if applied.qualification is not None and lead.stage in QUALIFYING_STAGES:
-            batch.pending.append(_Pending(lead, applied.qualification, request))
+            at = item.event.occurred_at
+            batch.pending.append(_Pending(lead, applied.qualification, request, at))
             lead.stage = LeadStage.MQL.value
     lead.score_state = json_text(state.to_json())
     batch.states.append((lead.id, lead.score_state, state))
@@ -400,9 +415,13 @@ async def _open_mqls(
             campaign=lead.profile.get("campaign"),
             now=now,
             nag_due_at=nag_due,
+            qualified_at=item.qualified_at,
         )
         if mql_id is None:
             continue  # the lead already has an open MQL: no second card
+        await attribute_late_history(
+            session, deps, lead_id=lead.id, mql_id=mql_id, qualified_at=item.qualified_at
+        )
         await record(
             session,
             mql_id=mql_id,

@@ -227,4 +227,16 @@ MESSAGES: Final[dict[str, str]] = {
     "command.audit.recycle_return": "back from recycle",
     "command.audit.auto_assign": "auto-assigned",
     "command.audit.to_state": "{action} → {state}",
+    # CRM outcomes in the card's thread.
+    "outcome.opened": "Opportunity opened: {what}",
+    "outcome.opened_bare": "Opportunity opened",
+    "outcome.won": "Won: {amount}",
+    "outcome.won_bare": "Won",
+    "outcome.lost": "Lost: {reason}",
+    "outcome.lost_bare": "Lost",
+    "outcome.stage": "Opportunity stage: {stage}",
+    "outcome.status.open": "Opportunity open",
+    "outcome.status.won": "Won",
+    "outcome.status.lost": "Lost",
+    "outcome.count": "{count} opportunities",
 }

@@ -222,4 +222,16 @@ MESSAGES: Final[dict[str, str]] = {
     "command.audit.recycle_return": "リサイクルから戻った",
     "command.audit.auto_assign": "自動で割り当てた",
     "command.audit.to_state": "{action} → {state}",
+    # CRM outcomes in the card's thread.
+    "outcome.opened": "商談化: {what}",
+    "outcome.opened_bare": "商談化しました",
+    "outcome.won": "受注: {amount}",
+    "outcome.won_bare": "受注",
+    "outcome.lost": "失注: {reason}",
+    "outcome.lost_bare": "失注",
+    "outcome.stage": "商談ステージ: {stage}",
+    "outcome.status.open": "商談中",
+    "outcome.status.won": "受注",
+    "outcome.status.lost": "失注",
+    "outcome.count": "商談 {count} 件",
 }

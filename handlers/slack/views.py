@@ -69,6 +69,17 @@ class RequalifiedView:
 
 
 @dataclass(frozen=True)
+class OutcomeView:
+    """The furthest CRM stage the MQL's opportunities reached (``amount`` already formatted)."""
+
+    status: str  # open | won | lost
+    stage: str | None = None
+    amount: str | None = None
+    lost_reason: str | None = None
+    opportunities: int = 1
+
+
+@dataclass(frozen=True)
 class CardView:
     """Everything the MQL card shows.
 
@@ -97,6 +108,7 @@ class CardView:
     disposition_at: datetime | None = None
     requalified: RequalifiedView | None = None
     sla: SlaView | None = None
+    outcome: OutcomeView | None = None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from handlers.slack.blocks._text import (
     plain_text,
 )
 from handlers.slack.catalog import Catalog, format_number
-from handlers.slack.views import CardState, CardView, SlaStage, SlaView
+from handlers.slack.views import CardState, CardView, OutcomeView, SlaStage, SlaView
 
 CARD_ACTIVITIES: Final = 5
 """How many of the most recent activities the card lists before "+N more"."""
@@ -96,8 +96,29 @@ def card_blocks(view: CardView, catalog: Catalog, *, now: datetime) -> list[Bloc
         blocks.append(
             {"type": "section", "text": mrkdwn_text(_status_text(view, catalog, now=now))}
         )
+    if view.outcome is not None:
+        blocks.append(
+            {"type": "context", "elements": [mrkdwn_text(outcome_text(view.outcome, catalog))]}
+        )
     blocks.append(_actions_block(view, catalog))
     return blocks
+
+
+def outcome_text(outcome: OutcomeView, catalog: Catalog) -> str:
+    """The furthest stage line: ":trophy: Won · ¥3,200,000" (mrkdwn, values escaped)."""
+    icon = {"won": ":trophy:", "lost": ":heavy_multiplication_x:"}.get(
+        outcome.status, ":handshake:"
+    )
+    parts = [catalog.t(f"outcome.status.{outcome.status}")]
+    if outcome.status == "open" and outcome.stage:
+        parts.append(esc(outcome.stage, _SHORT))
+    if outcome.status == "lost" and outcome.lost_reason:
+        parts.append(esc(outcome.lost_reason, _SHORT))
+    if outcome.amount:
+        parts.append(escape(outcome.amount))
+    if outcome.opportunities > 1:
+        parts.append(catalog.t("outcome.count", count=outcome.opportunities))
+    return f"{icon} " + " · ".join(parts)
 
 
 def _section(title: str, lines: list[str], catalog: Catalog, *, hidden: int = 0) -> Block:
