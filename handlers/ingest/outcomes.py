@@ -16,9 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.ingest.native import NativeEvent
-from handlers.slack.blocks._text import escape
-from handlers.slack.cards import enqueue_card_update
-from handlers.slack.catalog import Catalog
+from handlers.present.blocks._text import escape
+from handlers.present.cards import enqueue_card_update
+from handlers.present.catalog import Catalog
 from scoring.currency import format_money
 from scoring.outcomes import LineKind, OpportunityFacts, attributed_mql, changes, fold
 from store.mqls import get_mql

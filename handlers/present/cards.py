@@ -9,10 +9,9 @@ from urllib.parse import quote
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.sla import card_sla
-from handlers.slack.blocks import card_blocks, card_text
-from handlers.slack.catalog import Catalog
-from handlers.slack.views import (
+from handlers.present.blocks import card_blocks, card_text
+from handlers.present.catalog import Catalog
+from handlers.present.views import (
     ActivityView,
     CardState,
     CardView,
@@ -20,6 +19,7 @@ from handlers.slack.views import (
     OutcomeView,
     RequalifiedView,
 )
+from handlers.sla import card_sla
 from scoring.currency import format_money
 from scoring.outcomes import furthest
 from store.events import recent_activities
