@@ -153,7 +153,8 @@ class NativeEvent(BaseModel):
     @classmethod
     def _gather_opportunity(cls, data: Any) -> Any:
         """An outcome always has an opportunity; its amount etc. may sit beside it."""
-        if not isinstance(data, dict) or data.get("type") not in OUTCOME_TYPES:
+        kind = data.get("type") if isinstance(data, dict) else None
+        if not isinstance(kind, str) or kind not in OUTCOME_TYPES:
             return data
         given = data.get("opportunity", {})
         if not isinstance(given, dict):

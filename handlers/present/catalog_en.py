@@ -239,4 +239,12 @@ MESSAGES: Final[dict[str, str]] = {
     "outcome.status.won": "Won",
     "outcome.status.lost": "Lost",
     "outcome.count": "{count} opportunities",
+    # The full funnel.
+    "funnel.sdr_title": "MQL → SQL → Opportunity → Won per SDR",
+    "funnel.sdr_title_quarter": "MQL → SQL → Opportunity → Won per SDR (MQLs of the last 13 weeks)",
+    "funnel.sdr_line": "• <@{user}>: {mqls} → {sql} → {opportunities} → {won}",
+    "funnel.sdr_none": "No claimed MQLs in this period.",
+    "command.lead.opportunities": "Opportunities",
+    "command.lead.opportunity_line": "• {name} — {what} (opened {when})",
+    "command.lead.not_from_mql": "not from an MQL",
 }

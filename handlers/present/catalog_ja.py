@@ -234,4 +234,12 @@ MESSAGES: Final[dict[str, str]] = {
     "outcome.status.won": "受注",
     "outcome.status.lost": "失注",
     "outcome.count": "商談 {count} 件",
+    # The full funnel.
+    "funnel.sdr_title": "SDR別 MQL → SQL → 商談 → 受注",
+    "funnel.sdr_title_quarter": "SDR別 MQL → SQL → 商談 → 受注（直近13週のMQL）",
+    "funnel.sdr_line": "• <@{user}>: {mqls} → {sql} → {opportunities} → {won}",
+    "funnel.sdr_none": "この期間に担当されたMQLはありません。",
+    "command.lead.opportunities": "商談",
+    "command.lead.opportunity_line": "• {name} — {what}（{when} 開始）",
+    "command.lead.not_from_mql": "MQL経由ではない",
 }

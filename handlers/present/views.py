@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from scoring.funnel import SdrFunnel
+
 
 class CardState(StrEnum):
     """Where an MQL stands; the values are the stored state names."""
@@ -159,6 +161,8 @@ class TeamView:
     unclaimed: Sequence[HomeItem] = ()
     overdue: Sequence[HomeItem] = ()
     per_sdr: Sequence[SdrCount] = ()
+    # MQLs of the last 13 weeks per owner and how far they went (opportunities take time).
+    funnel: Sequence[SdrFunnel] = ()
 
 
 @dataclass(frozen=True)
