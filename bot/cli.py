@@ -24,7 +24,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for analysts (read-only).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(report_app, name="report")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(config_app, name="config")
 
@@ -239,6 +241,41 @@ def config_check(config: ConfigOption = None) -> None:
     except ValueError as exc:
         fail(f"config: {exc}")
     typer.echo(json.dumps(settings.masked(), indent=2, ensure_ascii=False))
+
+
+FromOption = Annotated[
+    str | None,
+    typer.Option("--from", help="First day (YYYY-MM-DD, local) or instant (ISO-8601 with offset)."),
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option("--to", help="Last day, included (YYYY-MM-DD), or end instant; default now."),
+]
+
+
+@report_app.command("funnel")
+def report_funnel(
+    config: ConfigOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    by: Annotated[str, typer.Option(help="Group by source, campaign or band.")] = "source",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """MQL → SQL → opportunity → won of the MQLs created in the period, as they stand now."""
+    from bot.report import funnel_text
+    from handlers.present.funnel_report import FORMATS
+    from store.funnel import GROUPINGS
+
+    if by not in GROUPINGS:
+        fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}")
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    settings = settings_or_exit(config)
+    _migrate(settings)
+    try:
+        typer.echo(asyncio.run(funnel_text(settings, start, end, by, fmt)))
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from scoring.currency import Money
@@ -100,6 +100,16 @@ class FunnelReport:
     median_to_won: timedelta | None = None
     activity: ActivityCounts | None = None
     not_from_mql: ActivityCounts | None = None
+    # The same MQLs grouped other ways (the digest shows campaign and score band too).
+    other_groups: Mapping[str, tuple[FunnelCounts, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The MQLs of one local calendar month and what they have become so far."""
+
+    month: date  # its first day
+    counts: FunnelCounts
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.sql import Subquery
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.currency import Money
-from scoring.digest import Period
+from scoring.digest import BANDS, Period
 from scoring.funnel import ActivityCounts, FunnelCounts, FunnelReport, SdrFunnel, median_duration
 from store.aggregate import count_if
 from store.digest import _band
@@ -87,8 +87,11 @@ async def _amounts(
 ) -> dict[tuple[str | None, str], dict[str, Decimal]]:
     """(group, status) → currency → exact sum of the attributed opportunities' amounts."""
     labelled = key.label("k")
+    # The status as of ``as_of``: an opportunity won or lost later was still open then.
     status = case(
-        (and_(OPP.c.status == WON, OPP.c.won_at < as_of), literal(WON)), else_=OPP.c.status
+        (and_(OPP.c.status == WON, OPP.c.won_at < as_of), literal(WON)),
+        (and_(OPP.c.status == "lost", OPP.c.lost_at < as_of), literal("lost")),
+        else_=literal(OPEN),
     )
     rows = await session.exec(  # type: ignore[call-overload]
         select(labelled, status.label("s"), OPP.c.currency, func.sum(OPP.c.amount_minor))
@@ -111,7 +114,7 @@ async def cohort_counts(
     where = _created_in(period)
     counts = await _counts(session, where, key, as_of)
     amounts = await _amounts(session, where, key, as_of)
-    return [
+    rows = [
         FunnelCounts(
             key=k,
             mqls=n,
@@ -123,6 +126,9 @@ async def cohort_counts(
         )
         for k, (n, sql, opps, won) in counts.items()
     ]
+    if by == "band":  # bands in score order, the others biggest first
+        return sorted(rows, key=lambda g: BANDS.index(g.key) if g.key in BANDS else len(BANDS))
+    return sorted(rows, key=lambda g: (-g.mqls, g.key is None, g.key or ""))
 
 
 async def _medians(
@@ -234,15 +240,14 @@ async def funnel_report(
     by: str,
     threshold: float,
     as_of: datetime,
-    with_activity: bool = True,
+    activity_period: Period | None = None,
 ) -> FunnelReport:
-    """The cohort of ``period`` by ``by`` with totals and medians, and the period's activity."""
+    """The cohort of ``period`` by ``by`` with totals and medians, and ``activity_period``'s activity."""
     groups = await cohort_counts(session, period=period, by=by, threshold=threshold, as_of=as_of)
-    groups.sort(key=lambda g: (-g.mqls, g.key is None, g.key or ""))
     to_opp, to_won = await _medians(session, period, as_of)
     week = outside = None
-    if with_activity:
-        week, outside = await activity(session, period=period)
+    if activity_period is not None:
+        week, outside = await activity(session, period=activity_period)
     return FunnelReport(
         period=period,
         total=_total(groups),

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from handlers.context import Deps
+from handlers.jobs.funnel import COHORT_MONTHS, funnel_figures, month_bounds
+from handlers.present.blocks.funnel import funnel_sections, section_block
 from handlers.present.digest_blocks import digest_message
 from handlers.present.digest_chart import digest_chart_png
 from handlers.present.digest_text import digest_catalog
@@ -21,6 +23,7 @@ from scoring.digest import (
     sla_cutoffs,
     weekly_period,
 )
+from scoring.funnel import Cohort, FunnelReport
 from store.digest import already_queued, period_figures, returning_recycled, unworked_mqls
 from store.engine import READ_ONLY
 from store.outbox import enqueue
@@ -90,6 +93,24 @@ async def digest_figures(
     )
 
 
+async def digest_funnel(
+    deps: Deps, period: Period, now: datetime
+) -> tuple[FunnelReport, tuple[Cohort, ...]]:
+    """The digest's full funnel: the MQLs of the last COHORT_MONTHS months as they stand now,
+    by source, campaign and score band, the week's activity, and the monthly cohorts."""
+    window = month_bounds(now, deps, COHORT_MONTHS)[0][1]
+    return await funnel_figures(
+        deps,
+        window.start,
+        max(now, window.start + timedelta(seconds=1)),
+        by="source",
+        as_of=now,
+        cohort_months=COHORT_MONTHS,
+        activity=period,
+        also_by=("campaign", "band"),
+    )
+
+
 def digest_keys(week: str) -> tuple[str, str]:
     """The outbox keys of a week's digest message and chart: one of each per ISO week."""
     return f"digest:{week}", f"digest:{week}:chart"
@@ -116,12 +137,19 @@ async def queue_digest(
     config = deps.config
     post_key, chart_key = keys
     report = await digest_figures(deps, period.start, period.end, now=now)
+    funnel, cohorts = await digest_funnel(deps, period, now)
     catalog = digest_catalog(config.language, config.timezone)
     message = digest_message(report, catalog)
+    threshold = float(config.rules.threshold)
+    # Before the closing note about small numbers.
+    message["blocks"][-1:-1] = [
+        {"type": "divider"},
+        *(section_block(text) for text in funnel_sections(funnel, cohorts, threshold, catalog)),
+    ]
     chart = None
     if report.current.created > 0:
         # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
-        chart = await asyncio.to_thread(digest_chart_png, report, catalog)
+        chart = await asyncio.to_thread(digest_chart_png, report, catalog, funnel=funnel)
     start = catalog.format_date(catalog.local_date(period.start))
     end = catalog.format_date(catalog.local_date(period.end))
     rows = 0

@@ -78,8 +78,10 @@ def home_view(view: HomeView, catalog: Catalog, now: datetime) -> dict[str, Any]
             more = escape(catalog.t("card.more", count="{count}"))
             body = lines_within(lines, MAX_SECTION_TEXT - len(title) - 1, more)
             blocks.append({"type": "section", "text": mrkdwn_text(f"{title}\n{body}")})
-        funnel = sdr_funnel_section(team.funnel, catalog.t("funnel.sdr_title_quarter"), catalog)
-        blocks.append({"type": "section", "text": mrkdwn_text(funnel)})
+        if team.funnel:
+            title = catalog.t("funnel.sdr_title_quarter")
+            funnel = sdr_funnel_section(team.funnel, title, catalog)
+            blocks.append({"type": "section", "text": mrkdwn_text(funnel)})
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 

@@ -105,7 +105,8 @@ async def test_a_won_opportunity_is_acknowledged_and_stored_once(
     assert lead.email == "aiko@example.co.jp"
     # Salesforce resends until it gets the Ack: the same notification changes nothing.
     again = await send(client, outbound())
-    assert again.status_code == 200 and again.text == ACK
+    assert again.status_code == 200
+    assert again.text == ACK
     async with runtime.sessions() as session:
         from store.models import OutcomeEvent
 
@@ -151,7 +152,8 @@ async def test_unverified_requests_are_401_with_a_soap_fault(
     client, runtime = sf
     response = await send(client, body, path)
     assert response.status_code == 401
-    assert "<faultstring>" in response.text and reason in response.text
+    assert "<faultstring>" in response.text
+    assert reason in response.text
     assert await opportunities(runtime) == []
 
 
@@ -188,7 +190,8 @@ async def test_a_bad_amount_is_422_naming_the_field(sf: tuple[httpx.AsyncClient,
     client, runtime = sf
     response = await send(client, outbound(amount="lots"))
     assert response.status_code == 422
-    assert "Notification[0].sObject" in response.text and "is not a number" in response.text
+    assert "Notification[0].sObject" in response.text
+    assert "is not a number" in response.text
     assert await opportunities(runtime) == []
 
 

@@ -41,7 +41,8 @@ def test_a_won_deal_becomes_opportunity_won_for_the_contact() -> None:
     assert (opp.id, opp.amount, opp.currency, opp.name) == (
         "hubspot:9001", "3200000", "JPY", "Example KK MA suite",
     )  # fmt: skip
-    assert opp.created_at is not None and opp.created_at.year == 2025
+    assert opp.created_at is not None
+    assert opp.created_at.year == 2025
 
 
 @pytest.mark.parametrize(
