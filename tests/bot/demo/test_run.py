@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import Demo, run_demo
+from bot.demo.run import Demo, run_demo
 from bot.standin.faults import Fault
 
 
