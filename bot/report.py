@@ -48,7 +48,7 @@ def period_of(
 async def funnel_text(
     settings: Settings, start: str | None, end: str | None, by: str, fmt: str
 ) -> str:
-    from handlers.jobs.funnel import funnel_figures
+    from handlers.funnel import funnel_figures
     from handlers.present.funnel_report import format_report
 
     runtime = Runtime.build(settings)

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 
 from handlers.context import Language
-from handlers.jobs.digest import run_digest
+from handlers.jobs.weekly_digest import run_digest
 from store.engine import SessionFactory
 from tests.handlers.jobs.builders import config, deps, outbox
 from tests.store.test_funnel import seed_funnel
@@ -62,7 +62,7 @@ async def test_the_funnel_in_japanese(sessions: SessionFactory) -> None:
 async def test_the_chart_gets_a_funnel_by_source_panel(sessions: SessionFactory) -> None:
     import struct
 
-    from handlers.jobs.digest import digest_figures, digest_funnel
+    from handlers.digest import digest_figures, digest_funnel
     from handlers.present.digest_chart import digest_chart_png
     from handlers.present.digest_text import digest_catalog
     from scoring.digest import Period
