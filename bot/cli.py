@@ -278,6 +278,27 @@ def report_funnel(
         fail(str(exc))
 
 
+@report_app.command("calibration")
+def report_calibration(
+    config: ConfigOption = None,
+    days: Annotated[
+        int | None,
+        typer.Option(help="MQLs of the last N days (default [funnel] calibration_days)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What thresholds around the current one would have produced; never changes it."""
+    from bot.report import calibration_text
+
+    if fmt not in ("table", "json"):
+        fail(f"--format {fmt!r}: use table or json")
+    if days is not None and not 1 <= days <= 3650:
+        fail(f"--days {days}: from 1 to 3650")
+    settings = settings_or_exit(config)
+    _migrate(settings)
+    typer.echo(asyncio.run(calibration_text(settings, days, fmt)))
+
+
 def main() -> None:
     """Console entry point."""
     app()

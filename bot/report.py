@@ -59,3 +59,16 @@ async def funnel_text(
         return format_report(report, fmt)
     finally:
         await runtime.close()
+
+
+async def calibration_text(settings: Settings, days: int | None, fmt: str) -> str:
+    from handlers.funnel import calibration_figures
+    from handlers.present.funnel_report import format_calibration
+
+    runtime = Runtime.build(settings)
+    try:
+        return format_calibration(
+            await calibration_figures(runtime.deps, runtime.clock(), days=days), fmt
+        )
+    finally:
+        await runtime.close()

@@ -93,6 +93,8 @@ def handler_config(settings: Settings) -> HandlerConfig:
         crm_webhook_url=settings.crm.webhook_url,
         attribution_window=settings.funnel.attribution_window,
         bad_mql_reasons=tuple(settings.funnel.bad_mql_reasons),
+        sdr_hours_per_mql=settings.funnel.sdr_hours_per_mql,
+        calibration_days=settings.funnel.calibration_days,
     )
 
 

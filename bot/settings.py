@@ -266,6 +266,8 @@ class FunnelSettings(_Section):
     bad_mql_reasons: list[str] = Field(
         default_factory=lambda: ["no_fit", "no_intent", "duplicate", "bad_data"], min_length=1
     )
+    sdr_hours_per_mql: float = Field(default=0.5, gt=0, le=100)
+    calibration_days: int = Field(default=90, ge=7, le=730)
 
     @field_validator("bad_mql_reasons")
     @classmethod

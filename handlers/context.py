@@ -45,6 +45,8 @@ class HandlerConfig:
     # reasons an SDR may give for "not a real MQL".
     attribution_window: timedelta = timedelta(days=180)
     bad_mql_reasons: tuple[str, ...] = ("no_fit", "no_intent", "duplicate", "bad_data")
+    sdr_hours_per_mql: float = 0.5  # what working one MQL costs, for the calibration's savings
+    calibration_days: int = 90
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from handlers.context import Deps
-from handlers.funnel import COHORT_MONTHS, funnel_figures, month_bounds
+from handlers.funnel import COHORT_MONTHS, calibration_figures, funnel_figures, month_bounds
+from handlers.present.blocks.calibration import calibration_section
 from handlers.present.blocks.funnel import funnel_sections, section_block
 from handlers.present.digest_blocks import digest_message
 from handlers.present.digest_chart import digest_chart_png
@@ -91,6 +92,12 @@ async def digest_figures(
     )
 
 
+def monthly(period: Period, deps: Deps) -> bool:
+    """Whether this is the month's first weekly digest (its week ends in the month's first 7 days),
+    which carries the threshold calibration."""
+    return period.end.astimezone(deps.config.timezone).day <= 7
+
+
 async def digest_funnel(
     deps: Deps, period: Period, now: datetime
 ) -> tuple[FunnelReport, tuple[Cohort, ...]]:
@@ -140,10 +147,10 @@ async def queue_digest(
     message = digest_message(report, catalog)
     threshold = float(config.rules.threshold)
     # Before the closing note about small numbers.
-    message["blocks"][-1:-1] = [
-        {"type": "divider"},
-        *(section_block(text) for text in funnel_sections(funnel, cohorts, threshold, catalog)),
-    ]
+    sections = funnel_sections(funnel, cohorts, threshold, catalog)
+    if monthly(period, deps):
+        sections.append(calibration_section(await calibration_figures(deps, now), catalog))
+    message["blocks"][-1:-1] = [{"type": "divider"}, *(section_block(text) for text in sections)]
     chart = None
     if report.current.created > 0:
         # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.

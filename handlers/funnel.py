@@ -1,16 +1,23 @@
-"""The full-funnel figures for the digest, `/mql stats` and `mqlbot report funnel`, read at once."""
+"""The full-funnel and calibration figures for the digest and `mqlbot report`, each read at once."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
 from handlers.context import Deps
+from scoring.calibration import CANDIDATE_FACTORS, Calibration, calibrate
 from scoring.digest import Period
 from scoring.funnel import Cohort, FunnelCounts, FunnelReport
 from store.engine import READ_ONLY
-from store.funnel import GROUPINGS, cohort_counts, funnel_report
+from store.funnel import (
+    GROUPINGS,
+    calibration_samples,
+    cohort_counts,
+    funnel_report,
+    leads_scoring_between,
+)
 
 COHORT_MONTHS: Final = 6
 
@@ -85,3 +92,23 @@ async def funnel_figures(
                 cohorts.append(Cohort(first, total))
         await session.rollback()
     return report, tuple(cohorts)
+
+
+async def calibration_figures(deps: Deps, now: datetime, *, days: int | None = None) -> Calibration:
+    """The calibration over the MQLs of the last ``days`` (default ``[funnel] calibration_days``)."""
+    config = deps.config
+    days = config.calibration_days if days is None else days
+    threshold = float(config.rules.threshold)
+    lows = [round(threshold * f, 2) for f in CANDIDATE_FACTORS if f < 1]
+    async with deps.sessions() as session:
+        await session.connection(execution_options=READ_ONLY)
+        samples = await calibration_samples(session, since=now - timedelta(days=days), until=now)
+        between = await leads_scoring_between(session, lows=lows, high=threshold)
+        await session.rollback()
+    return calibrate(
+        samples,
+        threshold=threshold,
+        days=days,
+        hours_per_mql=config.sdr_hours_per_mql,
+        leads_between=between,
+    )

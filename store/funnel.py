@@ -11,17 +11,19 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, ty
 from sqlalchemy.sql import Subquery
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scoring.calibration import Sample
 from scoring.currency import Money
 from scoring.digest import BANDS, Period
 from scoring.funnel import ActivityCounts, FunnelCounts, FunnelReport, SdrFunnel, median_duration
 from store.aggregate import count_if
 from store.digest import _band
-from store.models import Mql, MqlState, Opportunity
+from store.models import Lead, Mql, MqlState, Opportunity
 from store.types import UTCDateTime
 from store.upsert import table_of
 
 MQL = table_of(Mql)
 OPP = table_of(Opportunity)
+LEAD = table_of(Lead)
 WON: Final = "won"
 OPEN: Final = "open"
 GROUPINGS: Final = ("source", "campaign", "band")
@@ -266,3 +268,65 @@ async def sdr_funnel(session: AsyncSession, *, period: Period, as_of: datetime) 
     counts = await _counts(session, where, MQL.c.owner_id, as_of)
     rows = [SdrFunnel(str(k), *v) for k, v in counts.items() if k is not None]
     return sorted(rows, key=lambda r: (-r.mqls, r.owner_id))
+
+
+async def calibration_samples(
+    session: AsyncSession, *, since: datetime, until: datetime
+) -> list[Sample]:
+    """The MQLs created in ``[since, until)`` with their outcome, deal and "not a real MQL" flag."""
+    per = _per_mql(until)
+    won_rows = await session.exec(  # type: ignore[call-overload]
+        select(OPP.c.mql_id, OPP.c.currency, func.sum(OPP.c.amount_minor))
+        .join(MQL, MQL.c.id == OPP.c.mql_id)
+        .where(
+            MQL.c.created_at >= since,
+            MQL.c.created_at < until,
+            OPP.c.status == WON,
+            OPP.c.won_at < until,
+            OPP.c.currency.is_not(None),
+        )
+        .group_by(OPP.c.mql_id, OPP.c.currency)
+    )
+    won: dict[int, dict[str, Decimal]] = {}
+    for mql_id, currency, minor in won_rows.all():
+        money = Money.of_minor(int(minor or 0), str(currency))
+        won.setdefault(int(mql_id), {})[money.currency] = money.amount
+    rows = await session.exec(  # type: ignore[call-overload]
+        select(
+            MQL.c.id,
+            MQL.c.score,
+            MQL.c.kind,
+            MQL.c.state,
+            per.c.mql_id,
+            per.c.won,
+            MQL.c.bad_reason,
+        )
+        .select_from(MQL.outerjoin(per, per.c.mql_id == MQL.c.id))
+        .where(MQL.c.created_at >= since, MQL.c.created_at < until)
+    )
+    return [
+        Sample(
+            score=float(score),
+            kind=str(kind),
+            state=str(state),
+            opportunity=has is not None,
+            won=won.get(int(mql_id), {}) if won_flag else {},
+            bad=bad is not None,
+        )
+        for mql_id, score, kind, state, has, won_flag, bad in rows.all()
+    ]
+
+
+async def leads_scoring_between(
+    session: AsyncSession, *, lows: Sequence[float], high: float
+) -> dict[float, int]:
+    """How many leads not (yet) an MQL score in ``[low, high)`` now, per ``low``."""
+    out: dict[float, int] = {}
+    for low in lows:
+        count = await session.exec(  # type: ignore[call-overload]
+            select(func.count())
+            .select_from(LEAD)
+            .where(LEAD.c.score >= low, LEAD.c.score < high, LEAD.c.stage == "target")
+        )
+        out[low] = int(count.one()[0])
+    return out

@@ -126,6 +126,8 @@ async def load_card_view(session: AsyncSession, deps: Deps, mql_id: int) -> Card
         requalified=_requalified(previous),
         sla=card_sla(mql, deps.config, deps.clock()),
         outcome=await _outcome(session, mql_id, deps),
+        bad_reason=mql.bad_reason,
+        bad_by=mql.bad_by,
     )
 
 

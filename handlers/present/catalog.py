@@ -171,6 +171,10 @@ class Catalog:
         """A disqualify reason key from ``[disqualify] reasons``, translated or humanised."""
         return self._label("disqualify_reason", key)
 
+    def bad_mql_reason_label(self, key: str) -> str:
+        """A "not a real MQL" reason key from ``[funnel] bad_mql_reasons``, translated or humanised."""
+        return self._label("bad_mql_reason", key)
+
     def disposition_reason_label(self, disposition: str, key: str) -> str:
         """The reason label for the disposition it belongs to (recycled or disqualified)."""
         if disposition == "disqualified":

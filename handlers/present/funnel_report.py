@@ -1,4 +1,4 @@
-"""`mqlbot report funnel` output: the funnel's rows as a table, CSV or JSON (amounts exact, per currency)."""
+"""`mqlbot report` output: the funnel as a table, CSV or JSON, the calibration as a table or JSON."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any, Final
 
+from scoring.calibration import MIN_CLOSED, Calibration
 from scoring.funnel import FunnelCounts, FunnelReport
 
 FORMATS: Final = ("table", "csv", "json")
@@ -75,9 +77,9 @@ def _json(report: FunnelReport) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _table(rows: Sequence[Mapping[str, Any]]) -> str:
-    cells = [list(COLUMNS), *([str(r[c]) for c in COLUMNS] for r in rows)]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS) -> str:
+    cells = [list(columns), *([str(r[c]) for c in columns] for r in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = [
         "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
     ]
@@ -99,3 +101,61 @@ def format_report(report: FunnelReport, fmt: str) -> str:
     if fmt == "table":
         return _table(rows)
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def format_calibration(cal: Calibration, fmt: str) -> str:
+    """`mqlbot report calibration` in ``fmt`` (table or json); states the sample and any refusal."""
+    if fmt == "json":
+        return json.dumps(
+            {
+                "threshold": cal.threshold,
+                "days": cal.days,
+                "sample": cal.sample,
+                "closed_outcomes": cal.closed,
+                "enough": cal.enough,
+                "needs": MIN_CLOSED,
+                "candidates": [
+                    {
+                        **asdict(c),
+                        "won_amount": {k: str(v) for k, v in sorted(c.won_amount.items())},
+                    }
+                    for c in cal.candidates
+                ],
+                "bands": [asdict(b) for b in cal.bands],
+                "advice": None if (a := cal.advice()) is None else a.threshold,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}; use table or json")
+    head = (
+        f"MQLs of the last {cal.days} days: {cal.sample}; closed outcomes: {cal.closed}; "
+        f"threshold now {cal.threshold:g}"
+    )
+    if not cal.enough:
+        return f"{head}\nNot enough outcomes to advise: needs >= {MIN_CLOSED} closed outcomes."
+    rows = [
+        {
+            "threshold": f"{c.threshold:g}" + (" (now)" if c.threshold == cal.threshold else ""),
+            "mqls": c.mqls if c.threshold >= cal.threshold else f">={c.mqls} (+{c.extra_leads}?)",
+            "sql": c.sql,
+            "opportunities": c.opportunities,
+            "won": c.won,
+            "won_amount": _amounts(c.won_amount),
+            "disq_recycled": c.wasted,
+            "not_real": c.bad,
+            "sdr_hours_saved": f"{c.saved_hours:g}",
+        }
+        for c in cal.candidates
+    ]
+    advice = cal.advice()
+    tail = (
+        "No higher threshold keeps every SQL and won deal while removing MQLs that led nowhere."
+        if advice is None
+        else f"Raising the threshold to {advice.threshold:g} would have kept every SQL and won "
+        f"deal and saved {advice.saved_hours:g} SDR hours."
+    )
+    return "\n".join(
+        [head, _table(rows, tuple(rows[0])), tail, "mqlbot never changes the threshold."]
+    )

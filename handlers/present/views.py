@@ -111,6 +111,9 @@ class CardView:
     requalified: RequalifiedView | None = None
     sla: SlaView | None = None
     outcome: OutcomeView | None = None
+    # An SDR's "not a real MQL" flag: its reason key and who set it.
+    bad_reason: str | None = None
+    bad_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,55 @@ def test_bad_arguments_exit_non_zero_saying_why(
     result = runner.invoke(app, ["report", "funnel", "--config", str(config_file), *args])
     assert result.exit_code != 0
     assert message in result.stderr
+
+
+def test_calibration_refuses_on_too_few_outcomes(config_file: Path, seeded_db: str) -> None:
+    result = runner.invoke(
+        app, ["report", "calibration", "--config", str(config_file), "--days", "3650"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "closed outcomes: 5" in result.stdout
+    assert "Not enough outcomes to advise: needs >= 30 closed outcomes." in result.stdout
+
+
+def test_calibration_replays_the_stored_outcomes(
+    config_file: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from store.models import Lead, Mql
+
+    async def seed() -> None:
+        engine = create_engine(sqlite_url)
+        sessions = session_factory(engine)
+        recent = datetime.now(UTC) - timedelta(days=10)
+        async with sessions() as session, session.begin():
+            session.add_all(
+                [
+                    Lead(id=i, key=f"id:c{i}", created_at=recent, updated_at=recent)
+                    for i in range(40)
+                ]
+            )
+            await session.flush()
+            session.add_all(
+                [
+                    Mql(lead_id=i, created_at=recent, updated_at=recent, kind="threshold",
+                        score=105 if i < 15 else 140,
+                        state="disqualified" if i < 15 else "sql",
+                        bad_reason="no_fit" if i < 5 else None)
+                    for i in range(40)
+                ]
+            )  # fmt: skip
+        await engine.dispose()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("MQLBOT_DATABASE_URL", sqlite_url)
+    result = runner.invoke(
+        app, ["report", "calibration", "--config", str(config_file), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["sample"], data["closed_outcomes"], data["enough"]) == (40, 40, True)
+    by = {c["threshold"]: c for c in data["candidates"]}
+    assert (by[110.0]["removed"], by[110.0]["sql"], by[110.0]["saved_hours"]) == (15, 25, 7.5)
+    assert data["advice"] == 125.0

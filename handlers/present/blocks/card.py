@@ -96,6 +96,13 @@ def card_blocks(view: CardView, catalog: Catalog, *, now: datetime) -> list[Bloc
         blocks.append(
             {"type": "section", "text": mrkdwn_text(_status_text(view, catalog, now=now))}
         )
+    if view.bad_reason is not None:
+        flagged = catalog.t(
+            "card.flagged_bad",
+            reason=esc(catalog.bad_mql_reason_label(view.bad_reason), _SHORT),
+            user=escape(view.bad_by or "?"),
+        )
+        blocks.append({"type": "context", "elements": [mrkdwn_text(f":no_entry_sign: {flagged}")]})
     if view.outcome is not None:
         blocks.append(
             {"type": "context", "elements": [mrkdwn_text(outcome_text(view.outcome, catalog))]}
@@ -286,4 +293,6 @@ def _actions_block(view: CardView, catalog: Catalog) -> Block:
             for option in options
         ],
     }
+    if view.bad_reason is None:
+        elements.append(_button(catalog.t("button.flag_bad"), ActionId.FLAG_BAD, mql_id))
     return {"type": "actions", "elements": [*elements, overflow]}

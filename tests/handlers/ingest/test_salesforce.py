@@ -28,6 +28,7 @@ def outbound(
     org: str = ORG,
     email: str = "aiko@example.co.jp",
     sobject_type: str = "sf:Opportunity",
+    created: str = "2026-11-20T01:00:00.000Z",
 ) -> bytes:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
@@ -45,7 +46,7 @@ def outbound(
      <sf:Id>0065g00000XyZ12AAB</sf:Id>
      <sf:Amount>{amount}</sf:Amount>
      <sf:Contact_Email__c>{email}</sf:Contact_Email__c>
-     <sf:CreatedDate>2026-11-20T01:00:00.000Z</sf:CreatedDate>
+     <sf:CreatedDate>{created}</sf:CreatedDate>
      <sf:CurrencyIsoCode>JPY</sf:CurrencyIsoCode>
      <sf:LastModifiedDate>2026-11-24T01:00:00.000Z</sf:LastModifiedDate>
      <sf:Loss_Reason__c>Budget</sf:Loss_Reason__c>
