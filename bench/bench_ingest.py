@@ -12,7 +12,9 @@ answers 202, with the ratio:
 - fixed offered rate: single-event requests sent open-loop at --rate req/s for --seconds;
   latency is measured from the scheduled send time, so a stalled server cannot hide its queue;
 - max throughput: single-event requests, --concurrency in flight, --max-requests in total;
-- batches: --batches requests of --batch-size events, --batch-concurrency in flight → events/s.
+- batches: --batches requests of --batch-size events, --batch-concurrency in flight → events/s;
+- outcome batches: the same with CRM outcome events (opportunity created/won, JPY amounts),
+  printed beside the activity batches.
 On Linux it also prints the server's CPU time (all threads) per event in batches and per
 single-event request, and how many cores it kept busy: a figure that varies far less from run
 to run than throughput on a shared machine.
@@ -116,10 +118,16 @@ class Bodies:
             "properties": {"url": "https://example.com/page", "asset": "MA guide"},
         }
 
-    def request(self, events: int) -> tuple[bytes, dict[str, str]]:
-        payload: object = (
-            self._event() if events == 1 else {"events": [self._event() for _ in range(events)]}
-        )
+    def _outcome(self) -> dict[str, object]:
+        event = self._event()
+        kind = self.rng.choice(("opportunity_created", "opportunity_won"))
+        amount = str(self.rng.randrange(100_000, 10_000_000))
+        opp = {"id": f"006B{self.rng.randrange(LEADS * 2)}", "amount": amount, "currency": "JPY"}
+        return {**event, "type": kind, "opportunity": opp}
+
+    def request(self, events: int, *, outcomes: bool = False) -> tuple[bytes, dict[str, str]]:
+        make = self._outcome if outcomes else self._event
+        payload: object = make() if events == 1 else {"events": [make() for _ in range(events)]}
         raw = json.dumps(payload).encode()
         ts = str(int(time.time()))
         mac = hmac.new(SECRET.encode(), ts.encode() + b"." + raw, hashlib.sha256).hexdigest()
@@ -296,6 +304,8 @@ async def measure(
     out["max"] = await timed(proc.pid, closed_loop(url, single, opts.concurrency))
     batches = [bodies.request(opts.batch_size) for _ in range(opts.batches)]
     out["batch"] = await timed(proc.pid, closed_loop(url, batches, opts.batch_concurrency))
+    outcomes = [bodies.request(opts.batch_size, outcomes=True) for _ in range(opts.batches)]
+    out["outcomes"] = await timed(proc.pid, closed_loop(url, outcomes, opts.batch_concurrency))
     return out
 
 
@@ -327,6 +337,11 @@ def report(name: str, runs: dict[str, Run], batch_size: int) -> dict[str, float]
             f" ({batch.cpu_share:.2f} cores busy), {top.cpu / top.count * 1e6:.0f} µs per"
             f" single-event request ({top.cpu_share:.2f} cores)"
         )
+    outcome = runs["outcomes"]
+    line = f"       outcome batches {outcome.rate * batch_size:8.0f} events/s (p50 {outcome.pct(0.5):.0f} ms)"
+    if outcome.cpu is not None:
+        line += f", server CPU {outcome.cpu / (outcome.count * batch_size) * 1e6:.1f} µs per event"
+    print(f"{line} | non-202: {outcome.errors}")
     return figures
 
 

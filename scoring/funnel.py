@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,8 +12,20 @@ from scoring.currency import Money
 from scoring.digest import Period, Rate
 
 
+class _Money:
+    """Open pipeline and won amounts per currency (never added across currencies)."""
+
+    pipeline: Mapping[str, Decimal]
+    won_amount: Mapping[str, Decimal]
+
+    def money(self, *, won: bool) -> list[Money]:
+        """The pipeline (or won) amounts as money, by currency code."""
+        amounts = self.won_amount if won else self.pipeline
+        return [Money(amounts[c], c) for c in sorted(amounts)]
+
+
 @dataclass(frozen=True)
-class FunnelCounts:
+class FunnelCounts(_Money):
     """How many MQLs of one group reached each stage (an MQL counts once however many deals)."""
 
     key: str | None
@@ -21,7 +33,6 @@ class FunnelCounts:
     sql: int
     opportunities: int
     won: int
-    # Per currency, never added across currencies: open pipeline and won amounts.
     pipeline: Mapping[str, Decimal] = field(default_factory=dict)
     won_amount: Mapping[str, Decimal] = field(default_factory=dict)
 
@@ -44,21 +55,6 @@ class FunnelCounts:
     def won_rate(self) -> Rate:
         return Rate(self.won, self.mqls)
 
-    def money(self, *, won: bool) -> list[Money]:
-        """The pipeline (or won) amounts as money, by currency code."""
-        amounts = self.won_amount if won else self.pipeline
-        return [Money(amounts[c], c) for c in sorted(amounts)]
-
-
-def add_amounts(
-    rows: Iterable[tuple[str, Decimal]],
-) -> dict[str, Decimal]:
-    """Sum amounts per currency (exact decimals; currencies never mix)."""
-    out: dict[str, Decimal] = {}
-    for currency, amount in rows:
-        out[currency] = out.get(currency, Decimal(0)) + amount
-    return out
-
 
 def median_duration(values: Sequence[timedelta]) -> timedelta | None:
     """The median of some durations (the mean of the middle two for an even count)."""
@@ -68,7 +64,7 @@ def median_duration(values: Sequence[timedelta]) -> timedelta | None:
 
 
 @dataclass(frozen=True)
-class ActivityCounts:
+class ActivityCounts(_Money):
     """What happened in a period whatever the MQL's age (or, for ``not_from_mql``, without one)."""
 
     mqls: int
@@ -77,10 +73,6 @@ class ActivityCounts:
     won: int
     pipeline: Mapping[str, Decimal] = field(default_factory=dict)
     won_amount: Mapping[str, Decimal] = field(default_factory=dict)
-
-    def money(self, *, won: bool) -> list[Money]:
-        amounts = self.won_amount if won else self.pipeline
-        return [Money(amounts[c], c) for c in sorted(amounts)]
 
 
 @dataclass(frozen=True)

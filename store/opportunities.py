@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, type_coerce, update
+from sqlalchemy import and_, bindparam, func, type_coerce, update
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,10 +72,11 @@ async def insert_outcome_events(
         for r in rows
     ]
     inserted: dict[str, int] = {}
-    for row in params:  # one statement each: RETURNING of an executemany is not portable
-        result = await session.exec(stmt.values(**row))
-        for key, row_id in result.all():
-            inserted[str(key)] = int(row_id)
+    # An executemany: SQLAlchemy batches it into multi-row INSERT … RETURNING ("insertmanyvalues")
+    # from one compiled statement.
+    result = await session.exec(stmt, params=params)
+    for key, row_id in result.all():
+        inserted[str(key)] = int(row_id)
     return inserted
 
 
@@ -92,30 +94,16 @@ async def stored_outcomes(
     """Every stored event of these opportunities (a handful each), as facts to fold."""
     ids = sorted(opportunity_ids)
     found: dict[str, list[tuple[OutcomeFact, int]]] = {}
+    c = OUTCOME.c
+    columns = (c.opportunity_id, c.lead_id, c.type, c.occurred_at, c.id, c.name, c.amount,
+               c.currency, c.stage, c.lost_reason, c.created_at)  # fmt: skip
     for start in range(0, len(ids), CHUNK):
-        rows = await session.exec(
-            select(OutcomeEvent).where(
-                col(OutcomeEvent.opportunity_id).in_(ids[start : start + CHUNK])
-            )
-        )
-        for e in rows.all():
-            assert e.id is not None
-            money = (
-                None
-                if e.amount is None or e.currency is None
-                else parse_money(e.amount, e.currency)
-            )
-            fact = OutcomeFact(
-                type=OutcomeType(e.type),
-                occurred_at=e.occurred_at,
-                seq=e.id,
-                name=e.name,
-                amount=money,
-                stage=e.stage,
-                lost_reason=e.lost_reason,
-                created_at=e.created_at,
-            )
-            found.setdefault(e.opportunity_id, []).append((fact, e.lead_id))
+        query = core_select(*columns).where(c.opportunity_id.in_(ids[start : start + CHUNK]))
+        rows = await session.exec(query)  # type: ignore[call-overload]
+        for opp_id, lead_id, kind, at, seq, name, amount, currency, stage, reason, made in rows:
+            money = None if amount is None or currency is None else parse_money(amount, currency)
+            fact = OutcomeFact(OutcomeType(kind), at, seq, name, money, stage, reason, made)
+            found.setdefault(opp_id, []).append((fact, lead_id))
     out: dict[str, StoredOutcomes] = {}
     for opp_id, pairs in found.items():
         latest = max(pairs, key=lambda p: (p[0].occurred_at, p[0].seq))
@@ -172,21 +160,21 @@ async def qualification_times(
     return out
 
 
-async def save_opportunity(
-    session: AsyncSession,
-    *,
-    external_id: str,
-    lead_id: int,
-    mql_id: int | None,
-    facts: OpportunityFacts,
-    existing: Opportunity | None,
-    now: datetime,
-) -> None:
-    """Insert or update the opportunity with its refolded facts and attribution."""
-    money = facts.amount
-    values = {
-        "lead_id": lead_id,
-        "mql_id": mql_id,
+class OpportunityChange(NamedTuple):
+    """An opportunity's refolded facts and attribution, to store."""
+
+    external_id: str
+    lead_id: int
+    mql_id: int | None
+    facts: OpportunityFacts
+
+
+def _values(change: OpportunityChange, now: datetime) -> dict[str, Any]:
+    facts, money = change.facts, change.facts.amount
+    return {
+        "external_id": change.external_id,
+        "lead_id": change.lead_id,
+        "mql_id": change.mql_id,
         "name": facts.name,
         "status": facts.status.value,
         "stage": facts.stage,
@@ -200,17 +188,37 @@ async def save_opportunity(
         "last_event_at": facts.updated_at,
         "updated_at": now,
     }
-    if existing is None:
-        stmt = insert_ignore(session, OPPORTUNITY, ["external_id"]).values(
-            external_id=external_id, **values
+
+
+async def save_opportunities(
+    session: AsyncSession,
+    *,
+    changes: Sequence[OpportunityChange],
+    existing: Collection[str],
+    now: datetime,
+) -> None:
+    """Insert the new opportunities (one statement per chunk) and update the ``existing`` ones.
+
+    A new one stored meanwhile by another replica (whose events we now hold too) is updated.
+    """
+    rows = [_values(change, now) for change in changes]
+    fresh = [r for r in rows if r["external_id"] not in existing]
+    stored: set[str] = set()
+    if fresh:
+        stmt = insert_ignore(session, OPPORTUNITY, ["external_id"]).returning(
+            OPPORTUNITY.c.external_id
         )
-        result = await session.exec(stmt)
-        if result.rowcount == 1:
-            return
-    # Stored already (or meanwhile by another replica, whose events we now hold too).
-    await session.exec(
-        update(OPPORTUNITY).where(OPPORTUNITY.c.external_id == external_id).values(**values)
-    )
+        result = await session.exec(stmt, params=fresh)
+        stored.update(str(key) for (key,) in result.all())
+    later = [{**r, "key": r["external_id"]} for r in rows if r["external_id"] not in stored]
+    if later:
+        columns = [name for name in rows[0] if name != "external_id"]
+        await session.exec(
+            update(OPPORTUNITY)
+            .where(OPPORTUNITY.c.external_id == bindparam("key"))
+            .values({name: bindparam(name) for name in columns}),
+            params=later,
+        )
 
 
 async def attribute_to_new_mql(

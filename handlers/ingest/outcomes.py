@@ -23,13 +23,14 @@ from scoring.currency import format_money
 from scoring.outcomes import LineKind, OpportunityFacts, attributed_mql, changes, fold
 from store.mqls import get_mql
 from store.opportunities import (
+    OpportunityChange,
     OutcomeRow,
     attribute_to_new_mql,
     facts_of,
     insert_outcome_events,
     opportunities_by_external_id,
     qualification_times,
-    save_opportunity,
+    save_opportunities,
     stored_outcomes,
 )
 from store.outbox import card_target, enqueue
@@ -83,25 +84,23 @@ async def apply_outcomes(
     existing = await opportunities_by_external_id(session, external_ids=touched)
     mqls = await qualification_times(session, lead_ids={s.lead_id for s in stored.values()})
     window = deps.config.attribution_window
+    saved: list[OpportunityChange] = []
     for opp_id in sorted(touched):
         outcomes = stored[opp_id]
         after = fold(outcomes.facts)
         mql_id = attributed_mql(mqls.get(outcomes.lead_id, []), after.opened_at, window)
-        stored_row = existing.get(opp_id)
-        await save_opportunity(
-            session,
-            external_id=opp_id,
-            lead_id=outcomes.lead_id,
-            mql_id=mql_id,
-            facts=after,
-            existing=stored_row,
-            now=now,
-        )
-        if mql_id is None:
+        saved.append(OpportunityChange(opp_id, outcomes.lead_id, mql_id, after))
+    await save_opportunities(session, changes=saved, existing=existing, now=now)
+    for change in saved:
+        if change.mql_id is None:
             continue
-        same_mql = stored_row is not None and stored_row.mql_id == mql_id
-        before = facts_of(stored_row) if stored_row is not None and same_mql else None
-        await _tell_card(session, deps, mql_id, after, changes(before, after), touched[opp_id])
+        known = existing.get(change.external_id)
+        same = known is not None and known.mql_id == change.mql_id
+        before = facts_of(known) if known is not None and same else None
+        lines = changes(before, change.facts)
+        await _tell_card(
+            session, deps, change.mql_id, change.facts, lines, touched[change.external_id]
+        )
     return set(inserted)
 
 
