@@ -83,6 +83,7 @@ class DemoPage:
         self.generation = 0
         self.last_result = ""
         self.revision = 0
+        self.closing = False
         self._bot: RunningBot | None = None
         self._client: SlackClient | None = None
         self._exit: contextlib.AsyncExitStack | None = None
@@ -299,5 +300,3 @@ async def demo_page(language: str, clock: DemoClock | None = None) -> AsyncItera
             yield page
         finally:
             await page.stop()
-
-

@@ -89,7 +89,7 @@ def create_page_app(demo: DemoPage) -> FastAPI:
         async def changes() -> AsyncIterator[str]:
             last: object = None
             quiet = 0.0
-            while not await request.is_disconnected():
+            while not demo.closing and not await request.is_disconnected():
                 now = demo.changes()
                 if now != last:
                     last, quiet = now, 0.0
@@ -149,7 +149,9 @@ def create_page_app(demo: DemoPage) -> FastAPI:
     @app.post("/control/event")
     async def control_event(request: Request) -> Response:
         body = await _body(request)
-        return JSONResponse({"ok": True, "result": await demo.send_event(_text(body, "lead"), _text(body, "type"))})
+        return JSONResponse(
+            {"ok": True, "result": await demo.send_event(_text(body, "lead"), _text(body, "type"))}
+        )
 
     @app.post("/control/burst")
     async def control_burst(request: Request) -> Response:
@@ -176,7 +178,9 @@ def create_page_app(demo: DemoPage) -> FastAPI:
         upload = demo.state.files.get(file_id)
         if upload is None or upload.content is None:
             return Response(f"no file {file_id}", status_code=404, media_type="text/plain")
-        kind = "image/png" if upload.filename.lower().endswith(".png") else "application/octet-stream"
+        kind = (
+            "image/png" if upload.filename.lower().endswith(".png") else "application/octet-stream"
+        )
         return Response(upload.content, media_type=kind)
 
     @app.get("/static/{name}")
@@ -190,9 +194,15 @@ def create_page_app(demo: DemoPage) -> FastAPI:
 
 
 async def serve_page(
-    *, language: str, host: str, port: int, say: Callable[[str], None], stop: asyncio.Event
+    *,
+    language: str,
+    host: str,
+    port: int,
+    say: Callable[[str], None],
+    stop: asyncio.Event,
+    opened: Callable[[DemoPage], None] = lambda _demo: None,
 ) -> None:
-    """Serve the page until `stop` is set; say its URL once it is usable."""
+    """Serve the page until `stop` is set; say its URL once it is usable (`opened` sees it first)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -210,9 +220,14 @@ async def serve_page(
                         await serving
                         raise RuntimeError("the demo page did not start")
                     await asyncio.sleep(0.02)
-                say(f"mqlbot demo: open http://{host}:{listener.getsockname()[1]}/ (Ctrl-C to stop)")
+                opened(demo)
+                say(
+                    f"mqlbot demo: open http://{host}:{listener.getsockname()[1]}/ (Ctrl-C to stop)"
+                )
                 await stop.wait()
             finally:
+                demo.closing = True  # open streams end, so the server can stop at once
+                await asyncio.sleep(2 * POLL_SECONDS)
                 server.should_exit = True
                 await serving
 

@@ -188,8 +188,9 @@ def _elements(blocks: list[JsonDict]) -> dict[tuple[str, str], JsonDict]:
     for index, block in enumerate(blocks):
         block_id = str(block.get("block_id") or f"standin-block-{index}")
         candidates = list(block.get("elements", [])) if block.get("type") == "actions" else []
-        if isinstance(block.get("accessory"), dict):
-            candidates.append(block["accessory"])
+        for key in ("accessory", "element"):  # a section's accessory, an input's element
+            if isinstance(block.get(key), dict):
+                candidates.append(block[key])
         for element in candidates:
             if isinstance(element, dict):
                 found[(block_id, str(element.get("action_id", "")))] = element

@@ -103,7 +103,9 @@ def _link(target: str, label: str | None, surface: Surface) -> str:
     if target.startswith("!"):
         return f'<span class="mention">@{escape(target[1:].split("^")[0])}</span>'
     shown = label or target
-    return f'<a href="{escape(target)}" rel="noopener noreferrer" target="_blank">{escape(shown)}</a>'
+    return (
+        f'<a href="{escape(target)}" rel="noopener noreferrer" target="_blank">{escape(shown)}</a>'
+    )
 
 
 def _date(target: str, label: str | None, tz: ZoneInfo) -> str:
@@ -178,12 +180,17 @@ def _users_options(surface: Surface, selected: set[str]) -> str:
     )
 
 
-def element(el: Any, surface: Surface, block_id: str, *, in_input: bool = False) -> str:
-    """One interactive or image element; in a modal's input block it becomes a form field."""
+def element(
+    el: Any, surface: Surface, block_id: str, *, in_input: bool = False, dispatch: bool = False
+) -> str:
+    """One interactive or image element; in a modal's input block it becomes a form field.
+
+    `dispatch` marks an input whose changes Slack reports at once (`dispatch_action`).
+    """
     if not isinstance(el, dict):
         return unrenderable("element", el, surface)
     kind = str(el.get("type", ""))
-    data = _data(surface, el, block_id)
+    data = _data(surface, el, block_id) + (' data-dispatch="true"' if dispatch else "")
     name = f'name="{escape(block_id)}"' if in_input else ""
     described = ""
     if in_input and block_id in surface.errors:
@@ -214,9 +221,7 @@ def element(el: Any, surface: Surface, block_id: str, *, in_input: bool = False)
             chosen = {str(el["initial_user"])}
         placeholder = escape(_plain(el.get("placeholder")) or surface.words["select"])
         options = (
-            _users_options(surface, chosen)
-            if kind == "users_select"
-            else _option_tags(el, chosen)
+            _users_options(surface, chosen) if kind == "users_select" else _option_tags(el, chosen)
         )
         label = "" if in_input else f' aria-label="{placeholder}"'
         return (
@@ -317,7 +322,9 @@ def body_wrap(body: str) -> str:
 def _input(b: JsonDict, block_id: str, surface: Surface) -> str:
     optional = bool(b.get("optional"))
     label = escape(_plain(b.get("label")))
-    marker = f' <span class="optional">{escape(surface.words["optional"])}</span>' if optional else ""
+    marker = (
+        f' <span class="optional">{escape(surface.words["optional"])}</span>' if optional else ""
+    )
     hint = f'<div class="hint">{text(b["hint"], surface)}</div>' if "hint" in b else ""
     error = surface.errors.get(block_id)
     shown = (
@@ -326,9 +333,10 @@ def _input(b: JsonDict, block_id: str, surface: Surface) -> str:
         else ""
     )
     required = "" if optional else ' data-required="true"'
+    dispatch = bool(b.get("dispatch_action"))
     return (
         f'<div class="b-input"{required} data-block-id="{escape(block_id)}">'
         f'<label for="field-{escape(block_id)}">{label}{marker}</label>'
-        f"{element(b.get('element'), surface, block_id, in_input=True)}{shown}{hint}</div>"
+        f"{element(b.get('element'), surface, block_id, in_input=True, dispatch=dispatch)}"
+        f"{shown}{hint}</div>"
     )
-

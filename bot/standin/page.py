@@ -156,7 +156,11 @@ def _channel_of(state: Workspace, call: ApiCall) -> str | None:
     if not ref:
         return None
     try:
-        return state.channel_for_post(str(ref)).id if str(ref) in state.users else state.channel(str(ref)).id
+        return (
+            state.channel_for_post(str(ref)).id
+            if str(ref) in state.users
+            else state.channel(str(ref)).id
+        )
     except StandinError:
         return None
 
@@ -205,7 +209,11 @@ def pane(screen: Screen) -> str:
         body = _home_pane(screen)
     elif screen.where == DM:
         dm = screen.state.dm_channel(screen.user_id)
-        body = _channel_pane(screen, dm.id) if dm else f'<p class="empty">{screen.words["no_messages"]}</p>'
+        body = (
+            _channel_pane(screen, dm.id)
+            if dm
+            else f'<p class="empty">{screen.words["no_messages"]}</p>'
+        )
     else:
         body = _channel_pane(screen, screen.where)
     return f'<h2 class="pane-title">{escape(title(screen))}</h2><div class="messages" role="log" aria-live="polite">{body}</div>'

@@ -104,7 +104,8 @@
   document.addEventListener("change", (event) => {
     const field = event.target;
     if (field.id === "as") { field.form.submit(); return; }
-    if (field.matches("[data-action]") && !field.closest("form.modal-form") && field.value) {
+    const inModal = field.closest("form.modal-form");
+    if (field.matches("[data-action]") && (!inModal || field.dataset.dispatch) && field.value) {
       lastFocus = field;
       action(field, field.value);
     }
