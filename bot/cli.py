@@ -162,13 +162,13 @@ def demo(
     if language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
     if script:
-        from bot.demo import run_demo
+        from bot.demo.run import run_demo
 
         sys.exit(run_demo(keep=keep, language=language))
     if keep is not None:
         fail("--keep works with --script only (the page starts from a fresh database)")
-    from bot.demo_page import ControlError
-    from bot.demo_web import run_page
+    from bot.demo.page import ControlError
+    from bot.demo.web import run_page
 
     try:
         sys.exit(run_page(language=language, host=host, port=port))

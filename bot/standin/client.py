@@ -129,6 +129,7 @@ class SlackClient:
         action_id: str,
         kind: str,
         value: str | None,
+        label: str = "",
         channel: str | None = None,
         message_ts: str | None = None,
         view_id: str | None = None,
@@ -146,9 +147,14 @@ class SlackClient:
             elements = _elements(view.payload.get("blocks", []))
         else:
             raise InteractionError("an action needs a message or a view")
-        element = elements.get((block_id, action_id))
-        if element is None:
-            raise InteractionError(f"no element {action_id!r} in block {block_id!r} any more")
+        # Slack sends what the user clicked, even if the message changed since they saw it.
+        element = elements.get((block_id, action_id)) or {
+            "type": kind,
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": label or action_id},
+            "value": value or "",
+            "options": [{"text": {"type": "plain_text", "text": label}, "value": value}],
+        }
         action = _action(element, block_id, kind, value)
         answer = await self.player.block_action(
             user_id, action, channel=channel, message_ts=message_ts, view=view

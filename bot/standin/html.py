@@ -260,7 +260,7 @@ def element(
             f'<input type="{html_type}" {field_id} {name} value="{value}" '
             f'placeholder="{placeholder}"{limits} {data}{described}>'
         )
-    return unrenderable(f"element {kind!r}", el, surface)
+    return unrenderable(f"{kind} element", el, surface)
 
 
 def blocks(items: list[JsonDict], surface: Surface) -> str:
@@ -312,7 +312,7 @@ def block(b: Any, index: int, surface: Surface) -> str:
         return f'<div class="b-text">{mrkdwn(str(b.get("text", "")), surface)}</div>'
     if kind == "rich_text":
         return f'<div class="b-text">{escape(_rich_text(b))}</div>'
-    return unrenderable(f"block {kind!r}", b, surface)
+    return unrenderable(f"{kind} block", b, surface)
 
 
 def body_wrap(body: str) -> str:

@@ -295,6 +295,7 @@ def controls(screen: Screen) -> str:
         f'<label>{w["burst_count"]} <input type="number" name="count" value="20" min="1" '
         f'max="200"></label><button type="submit" class="btn">{w["send"]}</button></fieldset></form>'
         f'<fieldset class="control"><legend>{w["advance"]}</legend>{steps}</fieldset>'
+        f'<output id="notice" role="status"></output>'
         f'<div id="status">{status(screen)}</div>'
     )
 

@@ -95,7 +95,7 @@ JA: Words = MappingProxyType(
         "last_result": "直近の結果",
         "refused": "Slack が拒否しました",
         "refused_here": "mqlbot がここに投稿しようとしましたが、Slack が拒否しました",
-        "cannot_show": "このページでは次を表示できません: {what}",
+        "cannot_show": "このページでは表示できません（{what}）",
         "more_actions": "その他の操作",
         "select": "項目を選択",
         "date": "日付",

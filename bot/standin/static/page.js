@@ -8,7 +8,7 @@
   const byId = (id) => document.getElementById(id);
 
   function show(text) {
-    const out = byId("result");
+    const out = byId("notice");
     if (out) out.textContent = text;
   }
 
@@ -22,7 +22,7 @@
       });
       answer = await response.json().catch(() => ({}));
       if (!response.ok || answer.ok === false) show(answer.problem || `HTTP ${response.status}`);
-      else if (answer.result) show(answer.result);
+      else show("");  // a control's result comes with the next update, in #result
     } catch (error) {
       show(String(error));
     }
@@ -42,9 +42,9 @@
       const old = document.querySelector("#pane .messages");
       const atEnd = !old || old.scrollHeight - old.scrollTop - old.clientHeight < 60;
       const top = old ? old.scrollTop : 0;
-      byId("sidebar").innerHTML = parts.sidebar;
-      byId("pane").innerHTML = parts.pane;
-      byId("status").innerHTML = parts.status;
+      replace(byId("sidebar"), parts.sidebar);
+      patch(byId("pane"), parts.pane);
+      replace(byId("status"), parts.status);
       const list = document.querySelector("#pane .messages");
       if (list) list.scrollTop = atEnd ? list.scrollHeight : top;
       const modal = byId("modal");
@@ -59,6 +59,27 @@
       busy = false;
       if (again) { again = false; refresh(); }
     }
+  }
+
+  function replace(element, html) {
+    if (element.innerHTML !== html) element.innerHTML = html;
+  }
+
+  // Only messages that changed are redrawn: a click on any other message is never lost.
+  function patch(pane, html) {
+    const next = document.createElement("div");
+    next.innerHTML = html;
+    const list = pane.querySelector(".messages");
+    const fresh = next.querySelector(".messages");
+    const title = (root) => root.querySelector(".pane-title")?.outerHTML;
+    if (!list || !fresh || title(pane) !== title(next)) { pane.innerHTML = html; return; }
+    const old = Array.from(list.children);
+    const incoming = Array.from(fresh.children);
+    incoming.forEach((node, i) => {
+      if (!old[i]) list.appendChild(node);
+      else if (old[i].outerHTML !== node.outerHTML) old[i].replaceWith(node);
+    });
+    old.slice(incoming.length).forEach((extra) => extra.remove());
   }
 
   let lastFocus = null;
@@ -76,9 +97,11 @@
   // ----- Block Kit elements in messages and the Home tab --------------------------------
   function action(element, value) {
     const d = element.dataset;
+    const label = element.selectedOptions
+      ? element.selectedOptions[0]?.textContent : element.textContent;
     return post("/act", {
       channel: d.channel || "", ts: d.ts || "", view: d.view || "",
-      block: d.block, action: d.action, kind: d.kind, value,
+      block: d.block, action: d.action, kind: d.kind, value, label: label || "",
     });
   }
 
