@@ -2,94 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-import threading
-from collections.abc import Coroutine, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
-import httpx
 import pytest
 
-from bot.demo.page import DemoPage
-from bot.demo.web import serve_page
-
-T = TypeVar("T")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path() -> str | None:
-    """Debian's Chromium (or MQLBOT_CHROMIUM); never a browser downloaded by Playwright."""
-    configured = os.environ.get("MQLBOT_CHROMIUM")
-    if configured:
-        return configured if Path(configured).exists() else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@dataclass
-class RunningDemo:
-    """The demo page on a free port; `call` runs a coroutine on the demo's own event loop."""
-
-    url: str
-    page: DemoPage
-    loop: asyncio.AbstractEventLoop
-
-    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
-
-    def restart(self, language: str = "en") -> None:
-        """A fresh demo (empty channels, new database, the sample leads) through the control."""
-        answer = httpx.post(f"{self.url}control/language", json={"language": language}, timeout=60)
-        assert answer.status_code == 200, answer.text
+from tests.bot.demo.page.browser import RunningDemo, chromium, chromium_path, running_demo
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[RunningDemo]:
-    lines: list[str] = []
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        box["stop"], box["loop"] = stop, asyncio.get_running_loop()
-
-        def say(line: str) -> None:
-            lines.append(line)
-            ready.set()
-
-        try:
-            await serve_page(
-                language="en",
-                host="127.0.0.1",
-                port=0,
-                say=say,
-                stop=stop,
-                opened=lambda page: box.__setitem__("page", page),
-            )
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=lambda: asyncio.run(main()), name="demo-page", daemon=True)
-    thread.start()
-    assert ready.wait(60), "the demo page did not start"
-    assert lines, "the demo page stopped before saying its URL"
-    url = lines[0].split("open ", 1)[1].split(" ", 1)[0]
-    try:
-        yield RunningDemo(url, box["page"], box["loop"])
-    finally:
-        box["loop"].call_soon_threadsafe(box["stop"].set)
-        thread.join(timeout=30)
+    with running_demo() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +24,5 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
         pytest.skip("no Chromium found (apt-get install chromium, or set MQLBOT_CHROMIUM)")
-    from playwright.sync_api import sync_playwright  # the dev extra has it
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium(path) as launched:
+        yield launched

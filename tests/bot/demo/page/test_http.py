@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.bot.demo.page.conftest import RunningDemo
+from tests.bot.demo.page.browser import RunningDemo
 
 
 def test_a_post_slack_would_refuse_shows_the_stand_ins_error_in_the_channel(

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.demo.run import SDR_CHANNEL
-from tests.bot.demo.page.conftest import RunningDemo
+from tests.bot.demo.page.browser import RunningDemo
 
 WAIT_MS = 15_000
 
