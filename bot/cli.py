@@ -173,17 +173,38 @@ def socket(
 
 @app.command()
 def demo(
+    script: Annotated[
+        bool,
+        typer.Option(
+            "--script",
+            "--no-browser",
+            help="Play the scripted story in the terminal instead of serving the page.",
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface the page listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the page (0: any free port).")] = 8808,
     keep: Annotated[
-        Path | None, typer.Option(help="Keep the demo database in this directory.")
+        Path | None,
+        typer.Option(help="With --script: keep the demo database in this directory."),
     ] = None,
     language: Annotated[str, typer.Option(help="Language of the bot: en or ja.")] = "en",
 ) -> None:
-    """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives."""
+    """The whole bot against a local Slack stand-in with sample leads, as a Slack-like web page."""
     if language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
-    from bot.demo.run import run_demo
+    if script:
+        from bot.demo.run import run_demo
 
-    sys.exit(run_demo(keep=keep, language=language))
+        sys.exit(run_demo(keep=keep, language=language))
+    if keep is not None:
+        fail("--keep works with --script only (the page starts from a fresh database)")
+    from bot.demo.page import ControlError
+    from bot.demo.web import run_page
+
+    try:
+        sys.exit(run_page(language=language, host=host, port=port))
+    except ControlError as exc:
+        fail(str(exc))
 
 
 @db_app.command("upgrade")
