@@ -25,6 +25,7 @@ from scoring.digest import (
 from scoring.funnel import Cohort, FunnelReport
 from store.digest import period_figures, returning_recycled, unworked_mqls
 from store.engine import READ_ONLY
+from store.models import OutboxKind
 from store.outbox import enqueue
 
 LIST_LIMIT: Final = 10
@@ -162,7 +163,7 @@ async def queue_digest(
         if await enqueue(
             session,
             dedupe_key=post_key,
-            kind="post",
+            kind=OutboxKind.POST,
             channel=config.marketing_channel,
             payload=message,
             now=deps.queued_at(now),
@@ -173,7 +174,7 @@ async def queue_digest(
         if chart is not None and await enqueue(
             session,
             dedupe_key=chart_key,
-            kind="upload",
+            kind=OutboxKind.UPLOAD,
             channel=config.marketing_channel,
             payload={
                 "filename": f"mql-digest-{chart_name}.png",

@@ -21,6 +21,7 @@ from handlers.present.cards import enqueue_card_update
 from handlers.present.catalog import Catalog
 from scoring.currency import format_money
 from scoring.outcomes import LineKind, OpportunityFacts, attributed_mql, changes, fold
+from store.models import OutboxKind
 from store.mqls import get_mql
 from store.opportunities import (
     OpportunityChange,
@@ -146,7 +147,7 @@ async def _tell_card(
     if mql is None:
         return
     catalog = Catalog(deps.config.language, deps.config.timezone)
-    now = deps.clock()
+    now = deps.queued_at()
     await enqueue_card_update(session, deps, mql_id, revision=f"o{change_id}")
     channel = mql.slack_channel
     for kind in kinds:
@@ -154,7 +155,7 @@ async def _tell_card(
         await enqueue(
             session,
             dedupe_key=f"outcome:{mql_id}:{change_id}:{kind.value}",
-            kind="reply",
+            kind=OutboxKind.REPLY,
             payload={"text": text} | ({"channel": channel} if channel else {}),
             now=now,
             channel=channel,

@@ -24,7 +24,7 @@ from scoring.currency import format_money
 from scoring.outcomes import furthest
 from store.events import recent_activities
 from store.leads import get_lead
-from store.models import Lead, Mql
+from store.models import Lead, Mql, OutboxKind
 from store.mqls import get_mql
 from store.opportunities import facts_of, mql_opportunities
 from store.outbox import card_target, enqueue
@@ -172,7 +172,7 @@ async def enqueue_card_post(session: AsyncSession, deps: Deps, mql_id: int) -> i
     return await enqueue(
         session,
         dedupe_key=f"card:{mql_id}",
-        kind="post",
+        kind=OutboxKind.POST,
         payload={"channel": channel, **payload},
         now=deps.queued_at(),
         channel=channel,
@@ -201,7 +201,7 @@ async def enqueue_card_update(
     return await enqueue(
         session,
         dedupe_key=f"card:{mql_id}:{revision or f'v{mql.version}'}",
-        kind="update",
+        kind=OutboxKind.UPDATE,
         payload={"channel": channel, "ts": mql.slack_ts, **payload},
         now=deps.queued_at(),
         channel=channel,
