@@ -37,7 +37,9 @@
     busy = true;
     try {
       const query = `as=${encodeURIComponent(user)}&c=${encodeURIComponent(where)}`;
-      const parts = await (await fetch(`/parts?${query}`)).json();
+      const response = await fetch(`/parts?${query}`);
+      if (response.status === 503) { setTimeout(refresh, 300); return; }  // restarting
+      const parts = await response.json();
       if (String(parts.generation) !== generation) { location.reload(); return; }
       const old = document.querySelector("#pane .messages");
       const atEnd = !old || old.scrollHeight - old.scrollTop - old.clientHeight < 60;

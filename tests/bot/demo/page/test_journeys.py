@@ -111,6 +111,9 @@ def test_a_reminder_appears_after_the_clock_advances(browser: Any, fresh: Runnin
     reminder = page.locator("article.msg", has_text="This MQL has been unclaimed for 20 min")
     expect(reminder.first).to_be_visible(timeout=WAIT_MS)
     expect(reminder.first).to_contain_text("@sato @tanaka @emily")
+    page.get_by_label("Acting as").select_option("U_SUZUKI")  # the manager sees it too
+    expect(page.locator("body")).to_have_attribute("data-user", "U_SUZUKI", timeout=WAIT_MS)
+    expect(reminder.first).to_be_visible()
     page.context.close()
 
 
