@@ -199,8 +199,9 @@ def element(
     if kind in ("button", "workflow_button"):
         style = f" btn-{escape(str(el['style']))}" if el.get("style") else ""
         value = escape(str(el.get("value", "")))
+        url = f' data-url="{escape(str(el["url"]))}"' if el.get("url") else ""
         return (
-            f'<button type="button" class="btn{style}" {data} data-value="{value}">'
+            f'<button type="button" class="btn{style}" {data} data-value="{value}"{url}>'
             f"{escape(_plain(el.get('text')))}</button>"
         )
     if kind == "image":

@@ -107,7 +107,8 @@ def _message(screen: Screen, message: Message, *, replies: list[Message] | None 
         inner = "".join(_message(screen, r) for r in replies)
         thread = f'<details class="thread" open><summary>{count}</summary>{inner}</details>'
     return (
-        f'<article class="msg" data-ts="{escape(message.ts)}" aria-label="{escape(shown)}">'
+        f'<article class="msg" id="m{escape(message.ts.replace(".", ""))}" '
+        f'data-ts="{escape(message.ts)}" aria-label="{escape(shown)}">'
         f"<header>{_author(screen, message.user)} "
         f'<time datetime="{iso}">{shown}</time>{edited}{broadcast}</header>'
         f'<div class="blocks">{body}{_files(screen, message)}</div>{thread}</article>'

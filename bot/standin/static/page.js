@@ -107,13 +107,24 @@
     });
   }
 
+  // A link button opens its URL as Slack does; a permalink to this workspace opens the message.
+  function follow(url) {
+    const permalink = url.match(/\/archives\/([A-Z0-9_]+)\/p(\d+)/);
+    if (!permalink) { window.open(url, "_blank", "noopener"); return; }
+    const query = `as=${encodeURIComponent(user)}&c=${encodeURIComponent(permalink[1])}`;
+    location.href = `/?${query}#m${permalink[2]}`;
+  }
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (button) {
       lastFocus = button;
       action(button, button.dataset.value);
+      if (button.dataset.url) follow(button.dataset.url);
       return;
     }
+    const link = event.target.closest(".blocks a[href*='/archives/'], .home a[href*='/archives/']");
+    if (link) { event.preventDefault(); follow(link.href); return; }
     const cancel = event.target.closest("button[data-cancel]");
     if (cancel) { post("/cancel", { view: cancel.dataset.cancel }); return; }
     const language = event.target.closest("button[data-language]");
@@ -194,7 +205,9 @@
   });
 
   const list = document.querySelector("#pane .messages");
-  if (list) list.scrollTop = list.scrollHeight;
+  const target = location.hash && document.getElementById(location.hash.slice(1));
+  if (target) { target.scrollIntoView(); target.classList.add("highlight"); }
+  else if (list) list.scrollTop = list.scrollHeight;
   focusModal();
   const stream = new EventSource("/stream");
   stream.onmessage = refresh;
