@@ -41,7 +41,6 @@ class Screen:
     people: list[tuple[str, str]]  # (user id, label shown in the person switcher)
     controls: Controls
     generation: int = 0
-    errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -153,15 +152,13 @@ def refusals(state: Workspace) -> list[ApiCall]:
 
 
 def _channel_of(state: Workspace, call: ApiCall) -> str | None:
-    ref = call.args.get("channel")
-    if not ref:
-        return None
+    """The channel a refused call meant (a user id means the bot's DM with them)."""
+    ref = str(call.args.get("channel") or "")
+    if ref in state.users:
+        dm = state.dm_channel(ref)
+        return dm.id if dm else None
     try:
-        return (
-            state.channel_for_post(str(ref)).id
-            if str(ref) in state.users
-            else state.channel(str(ref)).id
-        )
+        return state.channel(ref).id if ref else None
     except StandinError:
         return None
 
