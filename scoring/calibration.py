@@ -24,7 +24,8 @@ class Sample:
     kind: str  # threshold | trigger | external: triggers qualify whatever the score
     state: str  # open | claimed | sql | lead | recycled | disqualified
     opportunity: bool = False
-    won: Mapping[str, Decimal] = field(default_factory=dict)  # won amount per currency
+    won: bool = False  # an opportunity of it was won
+    won_amount: Mapping[str, Decimal] = field(default_factory=dict)  # per currency
     bad: bool = False  # an SDR flagged it "not a real MQL"
 
     @property
@@ -138,8 +139,8 @@ def calibrate(
                 mqls=len(kept),
                 sql=sum(s.state == "sql" for s in kept),
                 opportunities=sum(s.opportunity for s in kept),
-                won=sum(bool(s.won) for s in kept),
-                won_amount=_sum(s.won for s in kept),
+                won=sum(s.won for s in kept),
+                won_amount=_sum(s.won_amount for s in kept),
                 wasted=sum(s.state in WASTED for s in kept),
                 bad=sum(s.bad for s in kept),
                 removed=len(removed),
@@ -156,7 +157,7 @@ def calibrate(
                 mqls=len(members),
                 sql=sum(s.state == "sql" for s in members),
                 opportunities=sum(s.opportunity for s in members),
-                won=sum(bool(s.won) for s in members),
+                won=sum(s.won for s in members),
                 wasted=sum(s.state in WASTED for s in members),
                 bad=sum(s.bad for s in members),
             )

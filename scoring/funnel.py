@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from scoring.currency import Money
@@ -113,3 +113,67 @@ class SdrFunnel:
     sql: int
     opportunities: int
     won: int
+
+
+@dataclass(frozen=True)
+class MqlOutcome:
+    """One MQL of a cohort and how far it got by the report's instant (one row, all groupings)."""
+
+    mql_id: int
+    source: str | None
+    campaign: str | None
+    score: float
+    kind: str
+    state: str
+    owner_id: str | None
+    sql: bool  # dispositioned SQL by then
+    created_at: datetime
+    qualified_at: datetime
+    first_opened: datetime | None  # its first opportunity, opened by then
+    first_won: datetime | None  # its first won one, won by then
+    bad: bool  # flagged "not a real MQL"
+    pipeline: Mapping[str, Decimal] = field(default_factory=dict)
+    won_amount: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+def _add(target: dict[str, Decimal], amounts: Mapping[str, Decimal]) -> None:
+    for currency, amount in amounts.items():
+        target[currency] = target.get(currency, Decimal(0)) + amount
+
+
+def tally(key: str | None, rows: Iterable[MqlOutcome]) -> FunnelCounts:
+    """One group's counts and money (exact, per currency)."""
+    mqls = sql = opportunities = won = 0
+    pipeline: dict[str, Decimal] = {}
+    won_amount: dict[str, Decimal] = {}
+    for row in rows:
+        mqls += 1
+        sql += row.sql
+        opportunities += row.first_opened is not None
+        won += row.first_won is not None
+        _add(pipeline, row.pipeline)
+        _add(won_amount, row.won_amount)
+    return FunnelCounts(key, mqls, sql, opportunities, won, pipeline, won_amount)
+
+
+def grouped(
+    rows: Iterable[MqlOutcome], key_of: Callable[[MqlOutcome], str | None]
+) -> list[FunnelCounts]:
+    """The rows' counts per group, biggest first (ties by name, the group without a value last)."""
+    groups: dict[str | None, list[MqlOutcome]] = {}
+    for row in rows:
+        groups.setdefault(key_of(row), []).append(row)
+    counts = [tally(key, members) for key, members in groups.items()]
+    return sorted(counts, key=lambda g: (-g.mqls, g.key is None, g.key or ""))
+
+
+def medians(rows: Iterable[MqlOutcome]) -> tuple[timedelta | None, timedelta | None]:
+    """Median time from qualification to the first opportunity, and to the first won one."""
+    to_opp: list[timedelta] = []
+    to_won: list[timedelta] = []
+    for row in rows:
+        if row.first_opened is not None:
+            to_opp.append(max(row.first_opened - row.qualified_at, timedelta(0)))
+        if row.first_won is not None:
+            to_won.append(max(row.first_won - row.qualified_at, timedelta(0)))
+    return median_duration(to_opp), median_duration(to_won)

@@ -1,9 +1,9 @@
-"""The full funnel by SQL aggregation: MQL cohorts and week activity through to opportunities and won."""
+"""The full funnel: a cohort's MQLs with their outcomes in two queries, the week's activity, per SDR."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -13,10 +13,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scoring.calibration import Sample
 from scoring.currency import Money
-from scoring.digest import BANDS, Period
-from scoring.funnel import ActivityCounts, FunnelCounts, FunnelReport, SdrFunnel, median_duration
+from scoring.digest import BANDS, Period, band_of
+from scoring.funnel import (
+    ActivityCounts,
+    Cohort,
+    FunnelCounts,
+    FunnelReport,
+    MqlOutcome,
+    SdrFunnel,
+    grouped,
+    medians,
+    tally,
+)
 from store.aggregate import count_if
-from store.digest import _band
 from store.models import Lead, Mql, MqlState, Opportunity
 from store.types import UTCDateTime
 from store.upsert import table_of
@@ -27,20 +36,6 @@ LEAD = table_of(Lead)
 WON: Final = "won"
 OPEN: Final = "open"
 GROUPINGS: Final = ("source", "campaign", "band")
-
-
-def _key(by: str, threshold: float) -> ColumnElement[Any]:
-    if by == "source":
-        return MQL.c.source
-    if by == "campaign":
-        return MQL.c.campaign
-    if by == "band":
-        return _band(threshold)
-    if by == "total":
-        return literal("total")
-    if by == "owner":
-        return MQL.c.owner_id
-    raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}")
 
 
 def _per_mql(as_of: datetime) -> Subquery:
@@ -63,32 +58,70 @@ def _created_in(period: Period) -> ColumnElement[bool]:
     return and_(MQL.c.created_at >= period.start, MQL.c.created_at < period.end)
 
 
-async def _counts(
-    session: AsyncSession, where: ColumnElement[bool], key: ColumnElement[Any], as_of: datetime
-) -> dict[str | None, list[int]]:
+async def load_outcomes(
+    session: AsyncSession, *, period: Period, as_of: datetime
+) -> list[MqlOutcome]:
+    """The MQLs created in ``period`` and how far each got by ``as_of``: two queries, one row each.
+
+    Every grouping, cohort and median is then counted from these rows in Python: a scan of the
+    period's MQLs costs far more than tallying them, so it is done once however many views.
+    """
     per = _per_mql(as_of)
-    labelled = key.label("k")
-    sql = and_(MQL.c.state == MqlState.SQL.value, MQL.c.disposition_at < as_of)
+    where = _created_in(period)
+    sql = case((and_(MQL.c.state == MqlState.SQL.value, MQL.c.disposition_at < as_of), 1), else_=0)
+    qualified = type_coerce(func.coalesce(MQL.c.qualified_at, MQL.c.created_at), UTCDateTime())
+    won_flag = func.coalesce(per.c.won, 0)
     rows = await session.exec(  # type: ignore[call-overload]
         select(
-            labelled,
-            func.count(),
-            count_if(sql),
-            count_if(per.c.mql_id.is_not(None)),
-            func.coalesce(func.sum(per.c.won), 0),
+            MQL.c.id,
+            MQL.c.source,
+            MQL.c.campaign,
+            MQL.c.score,
+            MQL.c.kind,
+            MQL.c.state,
+            MQL.c.owner_id,
+            sql,
+            MQL.c.created_at,
+            qualified,
+            type_coerce(per.c.first_opened, UTCDateTime()),
+            type_coerce(per.c.first_won, UTCDateTime()),
+            won_flag,
+            MQL.c.bad_reason,
         )
         .select_from(MQL.outerjoin(per, per.c.mql_id == MQL.c.id))
         .where(where)
-        .group_by(labelled)
     )
-    return {None if k is None else str(k): [int(v) for v in vals] for k, *vals in rows.all()}
+    money = await _amounts(session, where, as_of)
+    out = []
+    for (mql_id, source, campaign, score, kind, state, owner, is_sql, created, at, opened,
+         first_won, won, bad) in rows.all():  # fmt: skip
+        pipeline, won_amount = money.get(int(mql_id), ({}, {}))
+        out.append(
+            MqlOutcome(
+                mql_id=int(mql_id),
+                source=source,
+                campaign=campaign,
+                score=float(score),
+                kind=str(kind),
+                state=str(state),
+                owner_id=owner,
+                sql=bool(is_sql),
+                created_at=created,
+                qualified_at=at,
+                first_opened=opened,
+                first_won=first_won if won else None,
+                bad=bad is not None,
+                pipeline=pipeline,
+                won_amount=won_amount,
+            )
+        )
+    return out
 
 
 async def _amounts(
-    session: AsyncSession, where: ColumnElement[bool], key: ColumnElement[Any], as_of: datetime
-) -> dict[tuple[str | None, str], dict[str, Decimal]]:
-    """(group, status) → currency → exact sum of the attributed opportunities' amounts."""
-    labelled = key.label("k")
+    session: AsyncSession, where: ColumnElement[bool], as_of: datetime
+) -> dict[int, tuple[dict[str, Decimal], dict[str, Decimal]]]:
+    """Per MQL: the open pipeline and the won amount of its opportunities by ``as_of``, per currency."""
     # The status as of ``as_of``: an opportunity won or lost later was still open then.
     status = case(
         (and_(OPP.c.status == WON, OPP.c.won_at < as_of), literal(WON)),
@@ -96,64 +129,47 @@ async def _amounts(
         else_=literal(OPEN),
     )
     rows = await session.exec(  # type: ignore[call-overload]
-        select(labelled, status.label("s"), OPP.c.currency, func.sum(OPP.c.amount_minor))
+        select(OPP.c.mql_id, status.label("s"), OPP.c.currency, func.sum(OPP.c.amount_minor))
         .select_from(OPP.join(MQL, MQL.c.id == OPP.c.mql_id))
         .where(where, OPP.c.opened_at < as_of, OPP.c.currency.is_not(None))
-        .group_by(labelled, status, OPP.c.currency)
+        .group_by(OPP.c.mql_id, status, OPP.c.currency)
     )
-    out: dict[tuple[str | None, str], dict[str, Decimal]] = {}
-    for k, s, currency, minor in rows.all():
-        money = Money.of_minor(int(minor or 0), str(currency))
-        out.setdefault((None if k is None else str(k), str(s)), {})[money.currency] = money.amount
+    out: dict[int, tuple[dict[str, Decimal], dict[str, Decimal]]] = {}
+    for mql_id, state, currency, minor in rows.all():
+        if state == "lost" or not minor:
+            continue
+        amount = Money.of_minor(int(minor), str(currency))
+        pipeline, won = out.setdefault(int(mql_id), ({}, {}))
+        (won if state == WON else pipeline)[amount.currency] = amount.amount
     return out
+
+
+def key_of(by: str, threshold: float) -> Callable[[MqlOutcome], str | None]:
+    """The grouping of ``by``: source, campaign or score band."""
+    if by == "source":
+        return lambda row: row.source
+    if by == "campaign":
+        return lambda row: row.campaign
+    if by == "band":
+        return lambda row: band_of(row.score, threshold)
+    raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}")
+
+
+def groups_of(rows: Sequence[MqlOutcome], by: str, threshold: float) -> tuple[FunnelCounts, ...]:
+    """The rows grouped by ``by``: bands in score order, the others biggest first."""
+    counts = grouped(rows, key_of(by, threshold))
+    if by == "band":  # every band, in score order
+        found = {g.key: g for g in counts}
+        return tuple(found.get(b, FunnelCounts(b, 0, 0, 0, 0)) for b in BANDS)
+    return tuple(counts)
 
 
 async def cohort_counts(
     session: AsyncSession, *, period: Period, by: str, threshold: float, as_of: datetime
-) -> list[FunnelCounts]:
+) -> tuple[FunnelCounts, ...]:
     """The MQLs created in ``period`` by group, and how far each group's MQLs got by ``as_of``."""
-    key = _key(by, threshold)
-    where = _created_in(period)
-    counts = await _counts(session, where, key, as_of)
-    amounts = await _amounts(session, where, key, as_of)
-    rows = [
-        FunnelCounts(
-            key=k,
-            mqls=n,
-            sql=sql,
-            opportunities=opps,
-            won=won,
-            pipeline=amounts.get((k, OPEN), {}),
-            won_amount=amounts.get((k, WON), {}),
-        )
-        for k, (n, sql, opps, won) in counts.items()
-    ]
-    if by == "band":  # bands in score order, the others biggest first
-        return sorted(rows, key=lambda g: BANDS.index(g.key) if g.key in BANDS else len(BANDS))
-    return sorted(rows, key=lambda g: (-g.mqls, g.key is None, g.key or ""))
-
-
-async def _medians(
-    session: AsyncSession, period: Period, as_of: datetime
-) -> tuple[timedelta | None, timedelta | None]:
-    """Median time from qualification to the first opportunity, and to the first won one."""
-    per = _per_mql(as_of)
-    qualified = type_coerce(func.coalesce(MQL.c.qualified_at, MQL.c.created_at), UTCDateTime())
-    opened_at = type_coerce(per.c.first_opened, UTCDateTime())
-    won_at = type_coerce(per.c.first_won, UTCDateTime())
-    rows = await session.exec(  # type: ignore[call-overload]
-        select(qualified, opened_at, won_at)
-        .select_from(MQL.join(per, per.c.mql_id == MQL.c.id))
-        .where(_created_in(period))
-    )
-    to_opp: list[timedelta] = []
-    to_won: list[timedelta] = []
-    for at, opened, won in rows.all():
-        if opened is not None:
-            to_opp.append(max(opened - at, timedelta(0)))
-        if won is not None:
-            to_won.append(max(won - at, timedelta(0)))
-    return median_duration(to_opp), median_duration(to_won)
+    key_of(by, threshold)  # an unknown grouping is refused before any query
+    return groups_of(await load_outcomes(session, period=period, as_of=as_of), by, threshold)
 
 
 async def activity(
@@ -217,24 +233,6 @@ async def activity(
     return week, outside
 
 
-def _total(rows: Sequence[FunnelCounts], key: str = "total") -> FunnelCounts:
-    pipeline: dict[str, Decimal] = {}
-    won: dict[str, Decimal] = {}
-    for row in rows:
-        for target, source in ((pipeline, row.pipeline), (won, row.won_amount)):
-            for currency, amount in source.items():
-                target[currency] = target.get(currency, Decimal(0)) + amount
-    return FunnelCounts(
-        key=key,
-        mqls=sum(r.mqls for r in rows),
-        sql=sum(r.sql for r in rows),
-        opportunities=sum(r.opportunities for r in rows),
-        won=sum(r.won for r in rows),
-        pipeline=pipeline,
-        won_amount=won,
-    )
-
-
 async def funnel_report(
     session: AsyncSession,
     *,
@@ -243,77 +241,59 @@ async def funnel_report(
     threshold: float,
     as_of: datetime,
     activity_period: Period | None = None,
-) -> FunnelReport:
-    """The cohort of ``period`` by ``by`` with totals and medians, and ``activity_period``'s activity."""
-    groups = await cohort_counts(session, period=period, by=by, threshold=threshold, as_of=as_of)
-    to_opp, to_won = await _medians(session, period, as_of)
+    also_by: Sequence[str] = (),
+    months: Sequence[tuple[date, Period]] = (),
+) -> tuple[FunnelReport, tuple[Cohort, ...]]:
+    """The MQLs of ``period`` by ``by`` (and ``also_by``) with totals and medians, the activity of
+    ``activity_period``, and the cohorts of ``months`` (sub-periods of ``period``)."""
+    for grouping in (by, *also_by):
+        key_of(grouping, threshold)
+    rows = await load_outcomes(session, period=period, as_of=as_of)
+    to_opp, to_won = medians(rows)
     week = outside = None
     if activity_period is not None:
         week, outside = await activity(session, period=activity_period)
-    return FunnelReport(
+    report = FunnelReport(
         period=period,
-        total=_total(groups),
-        groups=tuple(groups),
+        total=tally("total", rows),
+        groups=groups_of(rows, by, threshold),
         by=by,
         median_to_opportunity=to_opp,
         median_to_won=to_won,
         activity=week,
         not_from_mql=outside,
+        other_groups={other: groups_of(rows, other, threshold) for other in also_by},
     )
+    cohorts = tuple(
+        Cohort(first, tally("total", (r for r in rows if m.start <= r.created_at < m.end)))
+        for first, m in months
+    )
+    return report, cohorts
 
 
 async def sdr_funnel(session: AsyncSession, *, period: Period, as_of: datetime) -> list[SdrFunnel]:
     """Per SDR (the MQL's owner): MQLs of ``period`` → SQL → opportunity → won, most MQLs first."""
-    where = and_(_created_in(period), MQL.c.owner_id.is_not(None))
-    counts = await _counts(session, where, MQL.c.owner_id, as_of)
-    rows = [SdrFunnel(str(k), *v) for k, v in counts.items() if k is not None]
-    return sorted(rows, key=lambda r: (-r.mqls, r.owner_id))
+    rows = [r for r in await load_outcomes(session, period=period, as_of=as_of) if r.owner_id]
+    counts = grouped(rows, lambda row: row.owner_id)
+    return [SdrFunnel(str(c.key), c.mqls, c.sql, c.opportunities, c.won) for c in counts if c.key]
 
 
 async def calibration_samples(
     session: AsyncSession, *, since: datetime, until: datetime
 ) -> list[Sample]:
     """The MQLs created in ``[since, until)`` with their outcome, deal and "not a real MQL" flag."""
-    per = _per_mql(until)
-    won_rows = await session.exec(  # type: ignore[call-overload]
-        select(OPP.c.mql_id, OPP.c.currency, func.sum(OPP.c.amount_minor))
-        .join(MQL, MQL.c.id == OPP.c.mql_id)
-        .where(
-            MQL.c.created_at >= since,
-            MQL.c.created_at < until,
-            OPP.c.status == WON,
-            OPP.c.won_at < until,
-            OPP.c.currency.is_not(None),
-        )
-        .group_by(OPP.c.mql_id, OPP.c.currency)
-    )
-    won: dict[int, dict[str, Decimal]] = {}
-    for mql_id, currency, minor in won_rows.all():
-        money = Money.of_minor(int(minor or 0), str(currency))
-        won.setdefault(int(mql_id), {})[money.currency] = money.amount
-    rows = await session.exec(  # type: ignore[call-overload]
-        select(
-            MQL.c.id,
-            MQL.c.score,
-            MQL.c.kind,
-            MQL.c.state,
-            per.c.mql_id,
-            per.c.won,
-            MQL.c.bad_reason,
-        )
-        .select_from(MQL.outerjoin(per, per.c.mql_id == MQL.c.id))
-        .where(MQL.c.created_at >= since, MQL.c.created_at < until)
-    )
+    rows = await load_outcomes(session, period=Period(since, until), as_of=until)
     return [
         Sample(
-            score=float(score),
-            kind=str(kind),
-            state=str(state),
-            opportunity=has is not None,
-            won=won.get(int(mql_id), {}) if won_flag else {},
-            bad=bad is not None,
+            score=r.score,
+            kind=r.kind,
+            state=r.state,
+            opportunity=r.first_opened is not None,
+            won=r.first_won is not None,
+            won_amount=r.won_amount,
+            bad=r.bad,
         )
-        for mql_id, score, kind, state, has, won_flag, bad in rows.all()
+        for r in rows
     ]
 
 

@@ -13,8 +13,8 @@ def samples() -> list[Sample]:
     low += [Sample(score=104, kind="threshold", state="lead", bad=True) for _ in range(5)]
     mid = [Sample(score=130, kind="threshold", state="sql", opportunity=True) for _ in range(10)]
     high = [
-        Sample(score=160, kind="threshold", state="sql", opportunity=True,
-               won={"JPY": Decimal("1000000")})
+        Sample(score=160, kind="threshold", state="sql", opportunity=True, won=True,
+               won_amount={"JPY": Decimal("1000000")})
         for _ in range(5)
     ]  # fmt: skip
     triggers = [Sample(score=40, kind="trigger", state="recycled") for _ in range(10)]

@@ -121,7 +121,7 @@ async def test_as_of_an_earlier_day_later_outcomes_do_not_count(seeded: SessionF
 
 async def test_report_totals_and_medians(seeded: SessionFactory) -> None:
     async with seeded() as session:
-        report = await funnel_report(
+        report, _ = await funnel_report(
             session, period=NOVEMBER, by="source", threshold=100, as_of=AS_OF,
             activity_period=NOVEMBER,
         )  # fmt: skip
