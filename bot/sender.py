@@ -143,6 +143,8 @@ class Retry:
     error: str
     after: timedelta | None = None
     rate_limited: bool = False
+    # No answer came (timeout, cut connection): the call may have taken effect.
+    in_doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,10 @@ def classify(exc: BaseException) -> Outcome:
     if isinstance(exc, TargetNotReady):
         return Retry(str(exc))
     if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
-        return Retry(f"network error: {type(exc).__name__}: {exc}".rstrip(": "))
+        # Only a refused connection proves the request never left; anything else may have landed.
+        unsent = isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError)
+        error = f"network error: {type(exc).__name__}: {exc}".rstrip(": ")
+        return Retry(error, in_doubt=not unsent)
     return Retry(f"unexpected error: {type(exc).__name__}: {exc}")
 
 
@@ -389,12 +394,15 @@ class Sender:
                     jitter=self._rng.random(),
                 )  # fmt: skip
                 retry_at = now + delay
+                # The attempt went out no later than one HTTP timeout before its outcome.
+                sent_by = now - timedelta(seconds=opts.http_timeout)
                 await schedule_retry(
                     session,
                     row_id=row.id,
                     retry_at=retry_at,
                     error=outcome.error,
                     count_attempt=not outcome.rate_limited,
+                    in_doubt_since=sent_by if outcome.in_doubt else None,
                 )
                 channel = row.target_channel if row.kind == "reply" else row.channel
                 if outcome.rate_limited and row.kind in ("post", "reply") and channel:
