@@ -394,15 +394,18 @@ class Sender:
                     jitter=self._rng.random(),
                 )  # fmt: skip
                 retry_at = now + delay
-                # The attempt went out no later than one HTTP timeout before its outcome.
-                sent_by = now - timedelta(seconds=opts.http_timeout)
+                # A row in doubt stays so until it is delivered: a failed lookup proves nothing.
+                # A fresh doubt dates from one HTTP timeout before the attempt's outcome.
+                doubt = row.in_doubt_since
+                if doubt is None and outcome.in_doubt:
+                    doubt = now - timedelta(seconds=opts.http_timeout)
                 await schedule_retry(
                     session,
                     row_id=row.id,
                     retry_at=retry_at,
                     error=outcome.error,
                     count_attempt=not outcome.rate_limited,
-                    in_doubt_since=sent_by if outcome.in_doubt else None,
+                    in_doubt_since=doubt,
                 )
                 channel = row.target_channel if row.kind == "reply" else row.channel
                 if outcome.rate_limited and row.kind in ("post", "reply") and channel:

@@ -347,6 +347,26 @@ async def test_a_post_whose_answer_timed_out_is_looked_up_not_posted_twice(
     assert (row.status, row.result_ts) == ("sent", slack.top_level(SDR)[0].ts)
 
 
+async def test_an_in_doubt_post_stays_in_doubt_when_the_lookup_fails(
+    runtime: Runtime, slack: Workspace, now: datetime
+) -> None:
+    # The sender died after Slack took the post; the first look at the channel gets a 500.
+    await queue(runtime.sessions, now, "card:1", "post", channel=SDR, payload={"text": "a"})
+    await Sender(runtime, FAST, worker_id="lost").claim(now, 10)
+    slack.post_message(
+        SDR, text="a",
+        metadata={"event_type": "mqlbot_outbox", "event_payload": {MARKER_KEY: "card:1"}},
+    )  # fmt: skip
+    slack.faults.inject("conversations.history", Fault.server_error(500))
+
+    failed_lookup = await drain_once(runtime, now=now + timedelta(seconds=60), options=FAST)
+    report = await drain_once(runtime, now=now + timedelta(seconds=70), options=FAST)
+
+    assert (failed_lookup.retried, report.recovered, report.sent) == (1, 1, 0)
+    assert len(slack.top_level(SDR)) == 1
+    assert ok_calls(slack, "chat.postMessage") == []
+
+
 async def test_a_timed_out_card_update_is_not_counted_lost_when_it_was_applied(
     runtime: Runtime, slack: Workspace, now: datetime
 ) -> None:
