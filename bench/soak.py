@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import sys
 import tempfile
@@ -48,8 +49,10 @@ def table(soak: Soak, verdicts: list[Verdict], seconds: float) -> str:
         ("faults injected", str(sum(1 for _, w in r.faults if not w.startswith("driver error")))),
         ("Slack writes accepted", str(sent)),
         ("Slack calls failed by faults", str(failed)),
-        ("replica kills / PostgreSQL restarts",
-         f"{sum(x.kills for x in soak.replicas)} / {soak.pg.restarts if soak.pg else 0}"),
+        (
+            "replica kills / PostgreSQL restarts",
+            f"{sum(x.kills for x in soak.replicas)} / {soak.pg.restarts if soak.pg else 0}",
+        ),
         ("driver gave up waiting", str(r.waits_given_up)),
     ]
     width = max(len(k) for k, _ in figures + [(v.name, "") for v in verdicts])
@@ -61,11 +64,20 @@ def table(soak: Soak, verdicts: list[Verdict], seconds: float) -> str:
     answers: dict[str, Counter[int]] = {}
     for a in r.answers:
         answers.setdefault(a.what, Counter())[a.status] += 1
+    waited: dict[str, list[float]] = {}
+    for a in r.answers:
+        if a.status:
+            waited.setdefault(a.what, []).append(a.seconds)
     lines.append("")
-    lines.append("answers by request (HTTP status: count; 0 = no answer):")
+    lines.append(
+        "answers by request (HTTP status: count; 0 = no answer), then p50/p99/max seconds:"
+    )
     for what, statuses in sorted(answers.items()):
         shown = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
-        lines.append(f"  {what:<{width - 2}}  {shown}")
+        times = sorted(waited.get(what, [0.0]))
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        spread = f"{times[len(times) // 2]:.2f}/{p99:.2f}/{times[-1]:.2f}"
+        lines.append(f"  {what:<{width - 2}}  {shown:<24} {spread}")
     errors = [w for _, w in r.faults if w.startswith("driver error")]
     if errors:
         lines.append(f"driver errors ({len(errors)}): " + "; ".join(errors[:5]))
@@ -91,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    if args.keep is not None:  # the raw record, for a post-mortem
+        dump = {"started": soak.record.started, "answers": [a.__dict__ for a in soak.record.answers],
+                "faults": soak.record.faults}  # fmt: skip
+        (workdir / "record.json").write_text(json.dumps(dump), encoding="utf-8")
     print()
     print(table(soak, soak.verdicts, time.monotonic() - began))
     broken = [v.name for v in soak.verdicts if not v.ok]

@@ -105,7 +105,7 @@ def check(soak: Soak, url: str, state: Workspace) -> list[Verdict]:
     problems = []
     claims: dict[int, list[tuple[float, str]]] = defaultdict(list)
     owner: dict[int, str | None] = {}
-    for mql_id, at, actor, action, _, to_state, _ in audit:
+    for mql_id, at, actor, action, *_ in audit:
         if action == "claim":
             if owner.get(mql_id):
                 problems.append(f"MQL {mql_id} claimed by {actor} while {owner[mql_id]} owned it")
@@ -121,7 +121,9 @@ def check(soak: Soak, url: str, state: Workspace) -> list[Verdict]:
     for click in record.clicks:
         began[click.round_id] = min(click.at, began.get(click.round_id, click.at))
     for click in record.clicks:
-        winner = _winner(claims[click.mql_id], click.at, began[click.round_id] if click.round_id else None)
+        winner = _winner(
+            claims[click.mql_id], click.at, began[click.round_id] if click.round_id else None
+        )
         if click.status != 200 or winner in (None, click.user):
             continue
         if record.excused(click.at, click.replica):
@@ -205,7 +207,7 @@ def check(soak: Soak, url: str, state: Workspace) -> list[Verdict]:
     problems += [f"MQL {m}: {a}'s disposition at t+{t - record.started:.1f}s is neither in the "
                  "audit nor refused" for a, t, m in pending if (a, t) in refused]  # fmt: skip
     final = {m: st for m, _, st, *_ in mqls}
-    for mql_id, entries in dispositions.items():
+    for mql_id in dispositions:
         last = [e for e in audit if e[0] == mql_id][-1]
         if last[3] == "disposition" and final[mql_id] != last[5]:
             problems.append(f"MQL {mql_id} is {final[mql_id]}, its last disposition {last[5]}")
@@ -268,7 +270,9 @@ def _told(state: Workspace, pattern: re.Pattern[str] | None) -> dict[str, list[f
     return told
 
 
-def _unmatched(asks: set[tuple[str, float]], told: dict[str, list[float]]) -> list[tuple[str, float]]:
+def _unmatched(
+    asks: set[tuple[str, float]], told: dict[str, list[float]]
+) -> list[tuple[str, float]]:
     """The (user, time) asks no answer came for: each answer after an ask answers one ask."""
     missing = []
     for user in {u for u, _ in asks}:

@@ -79,16 +79,17 @@ class People:
         (the balancer), an answer that never came is not sent again (Slack does not either)."""
         for _ in range(5):
             index, player = self.player()
+            began = time.time()
             try:
                 answer = await send(player)
-            except httpx.ConnectError:
-                self.record.answered(index, what, 0)
+            except httpx.ConnectError as exc:
+                self.record.answered(index, what, 0, since=began, error=exc)
                 await asyncio.sleep(0.2)
                 continue
-            except httpx.TransportError:
-                self.record.answered(index, what, 0)
+            except httpx.TransportError as exc:
+                self.record.answered(index, what, 0, since=began, error=exc)
                 return index, 0, None
-            self.record.answered(index, what, answer.status)
+            self.record.answered(index, what, answer.status, since=began)
             return index, answer.status, answer
         return -1, 0, None
 

@@ -24,7 +24,9 @@ class ClusterUnavailable(RuntimeError):
 def find_bindir() -> Path:
     """The newest /usr/lib/postgresql/<version>/bin holding initdb and pg_ctl, or PG_BINDIR."""
     wanted = os.environ.get("PG_BINDIR")
-    candidates = [wanted] if wanted else sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version)
+    candidates = (
+        [wanted] if wanted else sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version)
+    )
     for directory in reversed(candidates):
         path = Path(directory)
         if (path / "initdb").exists() and (path / "pg_ctl").exists():
@@ -124,7 +126,9 @@ class PrivateCluster:
 
     def stop(self) -> None:
         if self.datadir.exists():
-            self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", "immediate", "-w", check=False)
+            self._run(
+                "pg_ctl", "stop", "-D", str(self.datadir), "-m", "immediate", "-w", check=False
+            )
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> PrivateCluster:

@@ -14,6 +14,8 @@ class Answer:
     replica: int
     what: str
     status: int  # 0: no answer (connection refused or cut, timeout)
+    seconds: float = 0.0  # how long the caller waited
+    error: str = ""  # why there was no answer
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,12 @@ class Record:
     def now(self) -> float:
         return time.time() - self.started
 
-    def answered(self, replica: int, what: str, status: int) -> None:
-        self.answers.append(Answer(time.time(), replica, what, status))
+    def answered(self, replica: int, what: str, status: int, *, since: float | None = None,
+                 error: BaseException | None = None) -> None:  # fmt: skip
+        now = time.time()
+        waited = now - since if since is not None else 0.0
+        self.answers.append(Answer(now, replica, what, status, waited,
+                                   type(error).__name__ if error else ""))  # fmt: skip
 
     def fault(self, what: str) -> None:
         self.faults.append((self.now(), what))

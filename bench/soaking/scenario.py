@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -16,9 +17,15 @@ from bench.soaking.badinput import FORGER, MALLORY, BadInput
 from bench.soaking.people import People, card_mql_id, labels, shown_owner, until
 from bench.soaking.pgcluster import PrivateCluster
 from bench.soaking.record import Record
-from bench.soaking.tools import LeadPlan, send
+from bench.soaking.tools import LeadPlan, Request, native_headers, send
 from bench.soaking.topology import (
-    SDR_CHANNEL, SDRS, TOKEN, Replica, bot_env, config_toml, run_cli,
+    SDR_CHANNEL,
+    SDRS,
+    TOKEN,
+    Replica,
+    bot_env,
+    config_toml,
+    run_cli,
 )  # fmt: skip
 from bot.standin import Fault, StandinServer, User, Workspace
 from handlers.slack.actions import ManagerAction
@@ -159,6 +166,7 @@ class Soak:
             bad = BadInput(self.people, self.pick, http, self.record, self.rng)
             end = time.monotonic() + self.profile.load_seconds
             await asyncio.gather(
+                self._watch_database(end),
                 self._feed(http, end),
                 self._watch_cards(standin.state, end),
                 self._faults(http, end),
@@ -178,11 +186,38 @@ class Soak:
             self._spawn(self._send(http, request))
             await asyncio.sleep(gap)
 
-    async def _send(self, http: httpx.AsyncClient, request: object) -> None:
-        from bench.soaking.tools import Request
-
-        assert isinstance(request, Request)
+    async def _send(self, http: httpx.AsyncClient, request: Request) -> None:
         await send(http, self.pick, self.record, request)
+
+    async def _watch_database(self, end: float) -> None:
+        """Every two seconds, what the database's sessions are doing (kept for a post-mortem)."""
+        assert self.pg is not None
+        url = self.pg.url
+        lines: list[str] = []
+
+        def snapshot() -> None:
+            import psycopg
+
+            try:
+                with psycopg.connect(url, connect_timeout=2) as conn:
+                    rows = conn.execute(
+                        "SELECT state, wait_event_type, wait_event, "
+                        "round(extract(epoch FROM now() - xact_start)::numeric, 1), "
+                        "left(query, 120) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "ORDER BY xact_start NULLS LAST"
+                    ).fetchall()
+            except psycopg.Error as exc:
+                lines.append(f"t+{self.record.now():.1f} {type(exc).__name__}")
+                return
+            busy = [r for r in rows if r[0] != "idle"]
+            lines.append(f"t+{self.record.now():.1f} sessions {len(rows)}, busy {len(busy)}")
+            lines.extend(f"    {r}" for r in busy[:8])
+
+        while time.monotonic() < end:
+            await asyncio.to_thread(snapshot)
+            await asyncio.sleep(2)
+        (self.workdir / "pg_activity.log").write_text("\n".join(lines), encoding="utf-8")
 
     async def _watch_cards(self, state: Workspace, end: float) -> None:
         while time.monotonic() < end:
@@ -237,7 +272,9 @@ class Soak:
         await people.disposition(owner, ts, mql_id, outcome)
         if outcome == "disqualified" and rng.random() < 0.4:
             await asyncio.sleep(rng.uniform(1, 3))
-            if not await until(lambda: "Disqualified" in str(state.message(SDR_CHANNEL, ts).blocks)):
+            if not await until(
+                lambda: "Disqualified" in str(state.message(SDR_CHANNEL, ts).blocks)
+            ):
                 return
             await people.overflow(people.manager(), ts, ManagerAction.REOPEN, mql_id)
 
@@ -268,7 +305,8 @@ class Soak:
             await self._fire(http, what)
 
     async def _fire(self, http: httpx.AsyncClient, what: str) -> None:
-        assert self.standin is not None and self.pg is not None
+        assert self.standin is not None
+        assert self.pg is not None
         faults = self.standin.state.faults
         if what == "429 stretch":
             faults.inject("chat.postMessage", Fault.rate_limited(2), count=6)
@@ -308,14 +346,10 @@ class Soak:
         """A tool whose client gives up before the 202 and sends the very same batch again."""
         request = self.plan.filler_batch(400)
         self.record.events_sent.update(request.events)
-        index, base = self.pick()
-        from bench.soaking.tools import native_headers
-
-        try:
+        _, base = self.pick()
+        with contextlib.suppress(httpx.TimeoutException):
             await http.post(base + request.path, content=request.body,
                             headers=native_headers(request.body), timeout=0.005)  # fmt: skip
-        except httpx.TimeoutException:
-            pass
         response = await send(http, self.pick, self.record, request)
         if response is not None:
             body = response.json()

@@ -22,7 +22,9 @@ Pick = Callable[[], tuple[int, str]]  # a live replica: (index, base URL)
 ATTEMPTS = 12
 
 
-def native_headers(body: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
+def native_headers(
+    body: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None
+) -> dict[str, str]:
     stamp = str(int(time.time()) if at is None else at)
     mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-MQLBot-Timestamp": stamp,
@@ -156,24 +158,27 @@ class LeadPlan:
 
 
 async def send(http: httpx.AsyncClient, pick: Pick, record: Record, request: Request,
-               *, timeout: float = 30.0) -> httpx.Response | None:  # fmt: skip
+               *, wait: float = 30.0) -> httpx.Response | None:  # fmt: skip
     """Send as a tool does: retry on no answer or a 5xx with backoff; None if it never got a 2xx."""
     record.events_sent.update(request.events)
     for attempt in range(ATTEMPTS):
         index, base = pick()
         headers = request.headers or native_headers(request.body)
+        began = time.time()
         try:
             response = await http.post(base + request.path, content=request.body,
-                                       headers=headers, timeout=timeout)  # fmt: skip
-        except httpx.TransportError:
-            record.answered(index, request.what, 0)
+                                       headers=headers, timeout=wait)  # fmt: skip
+        except httpx.TransportError as exc:
+            record.answered(index, request.what, 0, since=began, error=exc)
         else:
-            record.answered(index, request.what, response.status_code)
+            record.answered(index, request.what, response.status_code, since=began)
             if response.status_code < 300:
                 record.events_acked.update(request.events)
                 return response
             if response.status_code < 500:
-                raise RuntimeError(f"{request.what} refused: {response.status_code} {response.text}")
+                raise RuntimeError(
+                    f"{request.what} refused: {response.status_code} {response.text}"
+                )
         record.webhook_retries += 1
         await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
     return None

@@ -146,4 +146,6 @@ def bot_env(db_url: str, api_url: str) -> dict[str, str]:
 def run_cli(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """One `mqlbot …` command (db upgrade, jobs run) with the replicas' configuration."""
     command = [MQLBOT, *args, "--config", str(workdir / "mqlbot.toml")]
-    return subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        command, env=env, cwd=workdir, capture_output=True, text=True, timeout=120
+    )
