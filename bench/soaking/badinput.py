@@ -15,7 +15,7 @@ from bench.soaking.record import Record, Refusal
 from bench.soaking.tools import marketo_headers, native_event, native_headers, segment_headers
 from bench.soaking.topology import SDR_CHANNEL, SDRS, SIGNING_SECRET
 from bot.standin import SlackUserPlayer
-from handlers.slack.actions import ActionId, ManagerAction
+from handlers.present.actions import ActionId, ManagerAction
 
 Pick = Callable[[], tuple[int, str]]
 FORGER = "U_FORGER"  # appears only in forged or stale requests: must never act

@@ -16,7 +16,7 @@ import httpx
 from bench.soaking.record import Click, Record
 from bench.soaking.topology import MANAGERS, SDR_CHANNEL, SDRS, SIGNING_SECRET
 from bot.standin import BotResponse, SlackUserPlayer, View, Workspace
-from handlers.slack.actions import ActionId, BlockId, ManagerAction, manager_value
+from handlers.present.actions import ActionId, BlockId, ManagerAction, manager_value
 
 Pick = Callable[[], tuple[int, str]]
 CLAIMED_BY = re.compile(r"Claimed by <@(U[A-Z0-9_]+)>")

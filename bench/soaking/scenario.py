@@ -28,7 +28,7 @@ from bench.soaking.topology import (
     run_cli,
 )  # fmt: skip
 from bot.standin import Fault, StandinServer, User, Workspace
-from handlers.slack.actions import ManagerAction
+from handlers.present.actions import ManagerAction
 
 DISPOSITIONS = ("sql", "lead", "recycled", "disqualified")
 # What a replica acknowledged this long before its kill -9 may have been lost with it.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import replace
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 

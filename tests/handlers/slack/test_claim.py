@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from handlers.slack.actions import ActionId
+from handlers.present.actions import ActionId
 from handlers.slack.claim import ClaimGate, handle_claim
 from handlers.slack.membership import Membership
 from store.engine import SessionFactory
