@@ -21,6 +21,10 @@ Pick = Callable[[], tuple[int, str]]
 FORGER = "U_FORGER"  # appears only in forged or stale requests: must never act
 MALLORY = "U_MALLORY"  # a channel member who is neither an SDR nor a manager
 BAD_LEAD = "soak-bad"  # leads of refused webhook bodies: must never be stored
+# What the refused clicker must be told (the English catalog).
+NOT_FOUND = "This MQL no longer exists."
+NOT_AN_SDR = "Only the inside-sales team can claim MQLs."
+NOT_A_MANAGER = "Only managers can do that."
 
 
 class BadInput:
@@ -56,12 +60,13 @@ class BadInput:
     async def _slack(self, what: str, expected: int, body: bytes, **kwargs: object) -> None:
         index, url = self.pick()
         player = SlackUserPlayer(url, SIGNING_SECRET, self.people.state, client=self.http)
+        began = time.time()
         try:
             answer = await player.send(body, **kwargs)  # type: ignore[arg-type]
             status = answer.status
         except httpx.TransportError:
             return  # the replica was killed: nothing learnt, nothing to count
-        self.record.answered(index, what, status)
+        self.record.answered(index, what, status, since=began)
         self._refused(what, expected, status)
 
     def _claim_body(self, cards: list[tuple[str, int]], user: str) -> bytes | None:
@@ -97,56 +102,56 @@ class BadInput:
         if body is not None:
             await self._slack("unsigned Slack request", 401, body, signed=False)
 
-    async def tampered_claim_value(self, cards: list[tuple[str, int]]) -> None:
-        card = self._card(cards)
-        if card is None:
-            return
-        user = self.rng.choice(SDRS)
-        value = self.rng.choice(["999999999", f"{card[1]}:U_SDR001", "-1", "x" * 120])
-        _, status, _ = await self.people._as_slack("tampered claim value", lambda p: p.click_button(
+    async def _click(self, what: str, user: str, told: str, card: tuple[str, int],
+                     value: str) -> None:  # fmt: skip
+        """A signed Claim click that must be answered 200, change nothing, and tell `told`."""
+        at = time.time()
+        _, status, _ = await self.people._as_slack(what, lambda p: p.click_button(
             user, SDR_CHANNEL, card[0], ActionId.CLAIM.value, value))  # fmt: skip
         if status:
-            self._refused("tampered claim value (answered 200, changes nothing)", 200, status)
+            self._refused(f"{what} (200, refused in an ephemeral)", 200, status)
+            self.record.must_tell.append((user, at, told))
+
+    async def _menu(self, what: str, user: str, told: str, card: tuple[str, int],
+                    value: str | None = None) -> None:  # fmt: skip
+        """A managers' menu choice that must be answered 200, change nothing, and tell `told`."""
+        at = time.time()
+        status = await self.people.overflow(user, card[0], ManagerAction.RELEASE, card[1],
+                                            value=value, real=False)  # fmt: skip
+        if status:
+            self._refused(f"{what} (200, refused in an ephemeral)", 200, status)
+            self.record.must_tell.append((user, at, told))
+
+    async def tampered_claim_value(self, cards: list[tuple[str, int]]) -> None:
+        if card := self._card(cards):
+            value = self.rng.choice(["999999999", f"{card[1]}:U_SDR001", "-1", "x" * 120])
+            await self._click("tampered claim value", self.rng.choice(SDRS), NOT_FOUND, card, value)
 
     async def tampered_manager_value(self, cards: list[tuple[str, int]]) -> None:
-        card = self._card(cards)
-        if card is None:
-            return
-        value = self.rng.choice(["release:", "fire:1", f"reopen:{card[1]}:x", "reassign"])
-        status = await self.people.overflow(self.people.manager(), card[0], ManagerAction.RELEASE,
-                                            card[1], value=value)  # fmt: skip
-        self.people.record.manager_actions.pop()  # not a real manager action
-        if status:
-            self._refused("tampered manager menu value (200, changes nothing)", 200, status)
+        if card := self._card(cards):
+            value = self.rng.choice(["release:", "fire:1", f"reopen:{card[1]}:x", "reassign"])
+            await self._menu("tampered manager menu value", self.people.manager(), NOT_FOUND,
+                             card, value)  # fmt: skip
 
     async def outsider_claims(self, cards: list[tuple[str, int]]) -> None:
-        card = self._card(cards)
-        if card is None:
-            return
-        _, status, _ = await self.people._as_slack("outsider claim", lambda p: p.click_button(
-            MALLORY, SDR_CHANNEL, card[0], ActionId.CLAIM.value, str(card[1])))  # fmt: skip
-        if status:
-            self._refused("claim by a non-SDR (200, refused in an ephemeral)", 200, status)
+        if card := self._card(cards):
+            await self._click("claim by a non-SDR", MALLORY, NOT_AN_SDR, card, str(card[1]))
 
     async def outsider_manager_menu(self, cards: list[tuple[str, int]]) -> None:
-        card = self._card(cards)
-        if card is None:
-            return
-        status = await self.people.overflow(MALLORY, card[0], ManagerAction.RELEASE, card[1])
-        self.people.record.manager_actions.pop()
-        if status:
-            self._refused("manager menu by a non-manager (200, refused)", 200, status)
+        if card := self._card(cards):
+            await self._menu("manager menu by a non-manager", MALLORY, NOT_A_MANAGER, card)
 
     # ----- webhooks --------------------------------------------------------------------------
 
     async def _webhook(self, what: str, expected: int, path: str, body: bytes,
                        headers: dict[str, str]) -> None:  # fmt: skip
         index, url = self.pick()
+        began = time.time()
         try:
             response = await self.http.post(url + path, content=body, headers=headers, timeout=30)
         except httpx.TransportError:
             return
-        self.record.answered(index, what, response.status_code)
+        self.record.answered(index, what, response.status_code, since=began)
         self._refused(what, expected, response.status_code)
 
     def _bad_event(self, n: int = 0) -> dict[str, object]:

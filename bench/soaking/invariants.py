@@ -229,9 +229,16 @@ def check(soak: Soak, url: str, state: Workspace) -> list[Verdict]:
                         f"{len(done)} accepted, {sum(map(len, dispositions.values()))} in audit, "
                         f"{len(record.intrusions)} non-owner attempts"))  # fmt: skip
 
-    # 7. Bad input refused with the right status; no 5xx outside a fault that made it unavoidable.
+    # 7. Bad input refused with the right status (and explained); no 5xx outside a fault that
+    # made it unavoidable.
     problems = [f"{r.what}: {r.got}, expected {r.expected}" for r in record.refusals
                 if r.got != r.expected]  # fmt: skip
+    for text in {t for _, _, t in record.must_tell}:
+        asks = {(u, at) for u, at, t in record.must_tell if t == text
+                and not record.excused(at)}  # fmt: skip
+        told_text = _told(state, re.compile(re.escape(text)))
+        problems += [f"{u} was not told {text!r} after bad input at t+{at - record.started:.1f}s"
+                     for u, at in _unmatched(asks, told_text)]  # fmt: skip
     server_errors = [a for a in record.answers if a.status >= 500]
     problems += [f"{a.what} answered {a.status} by replica {a.replica} at t+"
                  f"{a.at - record.started:.1f}s" for a in server_errors

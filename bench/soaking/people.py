@@ -187,7 +187,8 @@ class People:
     # ----- managers --------------------------------------------------------------------------
 
     async def overflow(self, manager: str, ts: str, action: ManagerAction, mql_id: int,
-                       *, value: str | None = None) -> int:  # fmt: skip
+                       *, value: str | None = None, real: bool = True) -> int:  # fmt: skip
+        """A choice in the managers' menu; `real=False` for bad input (not counted as an action)."""
         payload = {
             "type": "block_actions", "user": {"id": manager},
             "trigger_id": self.state.issue_trigger(manager),
@@ -200,7 +201,8 @@ class People:
         }  # fmt: skip
         _, status, _ = await self._as_slack(f"manager {action.value}",
                                             lambda p: p.send_payload(payload))  # fmt: skip
-        self.record.manager_actions.append((mql_id, manager, action.value, time.time()))
+        if real:
+            self.record.manager_actions.append((mql_id, manager, action.value, time.time()))
         return status
 
     async def reassign(self, manager: str, ts: str, mql_id: int, to: str) -> int:

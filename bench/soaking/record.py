@@ -57,6 +57,8 @@ class Record:
     intrusions: list[tuple[int, str, float]] = field(default_factory=list)  # non-owner submits
     manager_actions: list[tuple[int, str, str, float]] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+    # (user, when, the ephemeral text they must then see): refused clicks are explained.
+    must_tell: list[tuple[str, float, str]] = field(default_factory=list)
     faults: list[tuple[float, str]] = field(default_factory=list)
     # Wall-time windows in which a fault made a failed answer unavoidable: (start, end, why,
     # the replica it concerns or None for all). A replica's window ends at its kill -9: what it

@@ -168,7 +168,8 @@ class Soak:
             await asyncio.gather(
                 self._watch_database(end),
                 self._feed(http, end),
-                self._watch_cards(standin.state, end),
+                # Cards still arriving after the load get their story too (faults are over).
+                self._watch_cards(standin.state, end + 20),
                 self._faults(http, end),
                 self._bad_input(bad, end),
             )
@@ -178,8 +179,8 @@ class Soak:
 
     async def _feed(self, http: httpx.AsyncClient, end: float) -> None:
         requests = self.plan.requests
-        # Three quarters of the run for the stream, the rest lets the last cards be worked.
-        gap = (self.profile.load_seconds * 0.7) / max(1, len(requests))
+        # Half the run for the stream, the rest lets the last cards be worked under the faults.
+        gap = (self.profile.load_seconds * 0.5) / max(1, len(requests))
         for request in requests:
             if time.monotonic() > end:
                 break
