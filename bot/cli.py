@@ -12,7 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, describe_database, load_settings
 
 app = typer.Typer(
     name="mqlbot",
@@ -20,10 +20,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: option values named by their metavar (--port PORT), flags without a type tag.
+    rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
-config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
+jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True, rich_markup_mode=None)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(config_app, name="config")
@@ -35,6 +37,7 @@ ConfigOption = Annotated[
         envvar="MQLBOT_CONFIG",
         help="TOML configuration file (default ./mqlbot.toml).",
         dir_okay=False,
+        metavar="FILE",
     ),
 ]
 JOB_NAMES = ("nag", "digest", "recycle", "decay", "prune")
@@ -54,10 +57,8 @@ def settings_or_exit(config: Path | None) -> Settings:
         fail(str(exc))
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic lists each of its plugins at every start; which migrations ran is still logged.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -82,8 +83,10 @@ def _require_slack(settings: Settings) -> None:
 @app.command()
 def serve(
     config: ConfigOption = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8000,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Do not run the scheduler and sender here.")
     ] = False,
@@ -124,8 +127,10 @@ def worker(config: ConfigOption = None) -> None:
 @app.command()
 def socket(
     config: ConfigOption = None,
-    host: Annotated[str, typer.Option(help="Interface for the webhooks.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for the webhooks.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface for the webhooks.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the webhooks.", metavar="PORT")] = 8000,
 ) -> None:
     """The bot over Slack Socket Mode (no public URL); webhooks still served over HTTP."""
     settings = settings_or_exit(config)
@@ -142,17 +147,31 @@ def socket(
 
 @app.command()
 def demo(
+    config: ConfigOption = None,
     keep: Annotated[
-        Path | None, typer.Option(help="Keep the demo database in this directory.")
+        Path | None,
+        typer.Option(help="Keep the demo database in this directory.", metavar="DIR"),
     ] = None,
-    language: Annotated[str, typer.Option(help="Language of the bot: en or ja.")] = "en",
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="Language of the bot, en or ja (default: [locale] language).", metavar="LANG"
+        ),
+    ] = None,
 ) -> None:
-    """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives."""
-    if language not in ("en", "ja"):
+    """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives.
+
+    Reads the configuration like serve (file, MQLBOT_* variables) over the demo's own settings,
+    but always talks to the stand-in and keeps its own database.
+    """
+    if language is not None and language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
     from bot.demo import run_demo
 
-    sys.exit(run_demo(keep=keep, language=language))
+    try:
+        sys.exit(run_demo(config=config, keep=keep, language=language))
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @db_app.command("upgrade")
@@ -176,13 +195,20 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 @jobs_app.command("run")
 def jobs_run(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOB_NAMES)}.")],
+    # Hidden from the argument list (which would tag it <str>); the docstring names the jobs.
+    name: Annotated[str, typer.Argument(metavar="NAME", hidden=True)],
     config: ConfigOption = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Run as if at this ISO-8601 instant (with offset).")
+        str | None,
+        typer.Option(
+            "--at", help="Run as if at this ISO-8601 instant (with offset).", metavar="WHEN"
+        ),
     ] = None,
 ) -> None:
-    """Run one scheduled job once, now or as if at --at."""
+    """Run one scheduled job once, now or as if at --at.
+
+    NAME is one of: nag, digest, recycle, decay, prune.
+    """
     if name not in JOB_NAMES:
         fail(f"unknown job {name!r}; jobs: {', '.join(JOB_NAMES)}")
     when: datetime | None = None
@@ -194,7 +220,9 @@ def jobs_run(
         if when.tzinfo is None:
             fail(f"--at {at!r} has no time zone offset (e.g. 2026-11-24T09:00:00+09:00)")
     settings = settings_or_exit(config)
-    _logging()
+    # One job's run: its summary and the database line are the output, not the migration log.
+    _logging(logging.WARNING)
+    typer.echo(f"mqlbot: database {describe_database(settings.database_url)}", err=True)
     _migrate(settings)
 
     from bot.jobs import JobNotAvailable, run_job_once
@@ -212,7 +240,10 @@ def jobs_run(
 @app.command()
 def manifest(
     url: Annotated[
-        str | None, typer.Option("--url", help="Public base URL, e.g. https://mqlbot.example.com")
+        str | None,
+        typer.Option(
+            "--url", help="Public base URL, e.g. https://mqlbot.example.com", metavar="URL"
+        ),
     ] = None,
     socket_mode: Annotated[
         bool, typer.Option("--socket", help="The Socket Mode variant (no request URLs).")

@@ -21,7 +21,7 @@ import uvicorn
 
 from bot.jobs import registry, run_in_slot
 from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.standin import SlackUserPlayer, StandinServer, Workspace
 from bot.standin.render import render_channel
 from bot.web import create_web_app
@@ -131,33 +131,49 @@ SAMPLE_LEADS = (
 )
 
 
+# The demo's own settings, under the user's configuration file and MQLBOT_* variables.
+DEMO_DEFAULTS: dict[str, Any] = {
+    # Every day, all day: the demo's reminders fire whenever it is run.
+    "sla": {"timezone": TIMEZONE, "business_hours": "00:00-24:00", "workdays": "mon-sun"},
+    "crm": {"lead_url_template": "https://crm.example.com/leads/{external_id}"},
+    "sender": {"per_channel_interval": "100ms", "poll_interval": "50ms"},
+}
+
+
 def demo_settings(
     *,
     database_url: str,
     slack_api_url: str,
     signing_secret: str,
     webhook_secret: str,
-    language: str,
+    language: str | None = None,
+    config: Path | None = None,
 ) -> Settings:
-    """Embedded defaults: the stand-in's channels and people, a round-the-clock SLA clock."""
-    return Settings(
-        database_url=database_url,
-        slack_api_url=slack_api_url,
-        webhook_secret=webhook_secret,
-        SLACK_BOT_TOKEN=STANDIN_TOKEN,
-        SLACK_SIGNING_SECRET=signing_secret,
-        slack={
+    """The user's configuration (file and environment, as for `serve`) over the demo's defaults.
+
+    What the demo talks to is always its own, whatever the configuration says: the stand-in with
+    its fixed token, channels and people (never a real workspace), its database, no CRM webhook.
+    ``language`` (``--language``) wins over ``[locale] language``.
+    """
+    forced: dict[str, Any] = {
+        "database_url": database_url,
+        "slack_api_url": slack_api_url,
+        "webhook_secret": webhook_secret,
+        "SLACK_BOT_TOKEN": STANDIN_TOKEN,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_APP_TOKEN": None,
+        "slack": {
             "sdr_channel": SDR_CHANNEL,
             "marketing_channel": MARKETING_CHANNEL,
             "sdr_users": list(SDRS),
+            "sdr_usergroup": None,
             "managers": [MANAGER, "U_JAMES"],
         },
-        # Every day, all day: the demo's reminders fire whenever it is run.
-        sla={"timezone": TIMEZONE, "business_hours": "00:00-24:00", "workdays": "mon-sun"},
-        locale={"language": language},
-        crm={"lead_url_template": "https://crm.example.com/leads/{external_id}"},
-        sender={"per_channel_interval": "100ms", "poll_interval": "50ms"},
-    )
+        "crm": {"webhook_url": None},
+    }
+    if language is not None:
+        forced["locale"] = {"language": language}
+    return load_settings(config, defaults=DEMO_DEFAULTS, **forced)
 
 
 class DemoClock:
@@ -220,9 +236,13 @@ async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> 
 class Demo:
     """One run of the demo: the stand-in, the bot's HTTP app and the scripted users."""
 
-    def __init__(self, workdir: Path, language: str, say: Say) -> None:
+    def __init__(
+        self, workdir: Path, say: Say, *, language: str | None = None, config: Path | None = None
+    ) -> None:
         self.workdir = workdir
-        self.language = language
+        self.config = config
+        self.language = language or "en"  # until the settings say which
+        self.language_option = language
         self.say = say
         self.state = Workspace.seeded(sdr_channel=SDR_CHANNEL, marketing_channel=MARKETING_CHANNEL)
 
@@ -239,8 +259,10 @@ class Demo:
                 slack_api_url=slack.base_url,
                 signing_secret=signing_secret,
                 webhook_secret=webhook_secret,
-                language=self.language,
+                language=self.language_option,
+                config=self.config,
             )
+            self.language = settings.locale.language
             upgrade(settings.database_url)
             clock = DemoClock()
             runtime = Runtime.build(settings, clock=clock)
@@ -401,13 +423,22 @@ def _has_button(player: SlackUserPlayer, ts: str, label: str) -> bool:
     return True
 
 
-def run_demo(*, keep: Path | None = None, language: str = "en", say: Say = print) -> int:
-    """Run the demo to its end and print what the channels received; return the exit status."""
+def run_demo(
+    *,
+    keep: Path | None = None,
+    language: str | None = None,
+    config: Path | None = None,
+    say: Say = print,
+) -> int:
+    """Run the demo to its end and print what the channels received; return the exit status.
+
+    ``language`` None takes the configured ``[locale] language``.
+    """
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        asyncio.run(Demo(keep, language, say).run())
+        asyncio.run(Demo(keep, say, language=language, config=config).run())
         say(f"demo database kept in {keep / 'mqlbot.db'}")
         return 0
     with tempfile.TemporaryDirectory(prefix="mqlbot-demo-") as workdir:
-        asyncio.run(Demo(Path(workdir), language, say).run())
+        asyncio.run(Demo(Path(workdir), say, language=language, config=config).run())
     return 0
