@@ -26,7 +26,6 @@ from store.jobs import (
     finish_slot,
     hour_slot,
     minute_slot,
-    week_slot,
 )
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ log = logging.getLogger(__name__)
 JobFn = Callable[[Deps, datetime], Awaitable[dict[str, Any]]]
 SlotFn = Callable[[datetime, HandlerConfig], str]
 # The digest is another module's; it joins the registry once handlers/jobs/digest.py defines
-# `run_digest(deps, now) -> dict`.
+# `run_digest(deps, now) -> dict` and `digest_slot(now, config) -> str` (the week reported on).
 DIGEST_MODULE = "handlers.jobs.digest"
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -59,15 +58,12 @@ def registry() -> dict[str, JobSpec]:
     ]
     digest = _digest_job()
     if digest is not None:
-        jobs.append(
-            JobSpec(
-                "digest", digest, lambda at, c: week_slot(at, c.timezone), timedelta(minutes=30)
-            )
-        )
+        run, slot = digest
+        jobs.append(JobSpec("digest", run, slot, timedelta(minutes=30)))
     return {job.name: job for job in jobs}
 
 
-def _digest_job() -> JobFn | None:
+def _digest_job() -> tuple[JobFn, SlotFn] | None:
     try:
         module = import_module(DIGEST_MODULE)
     except ModuleNotFoundError as exc:
@@ -75,7 +71,8 @@ def _digest_job() -> JobFn | None:
             raise
         return None
     run: JobFn | None = getattr(module, "run_digest", None)
-    return run
+    slot: SlotFn | None = getattr(module, "digest_slot", None)
+    return None if run is None or slot is None else (run, slot)
 
 
 class JobNotAvailable(Exception):

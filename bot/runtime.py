@@ -89,6 +89,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         disqualify_reasons=tuple(settings.disqualify.reasons),
         digest_weekday=WEEKDAYS.index(settings.digest.weekday),
         digest_time=time.fromisoformat(settings.digest.time),
+        digest_week=settings.digest.week,
         lead_url_template=settings.crm.lead_url_template,
         crm_webhook_url=settings.crm.webhook_url,
     )

@@ -215,6 +215,9 @@ class DigestSettings(_Section):
 
     weekday: Weekday = "mon"
     time: str = "09:00"
+    # "calendar": the local Monday-to-Sunday week that ended before the digest time;
+    # "rolling": the seven days up to the digest time (how digests were cut before 2026-12).
+    week: Literal["calendar", "rolling"] = "calendar"
 
     @field_validator("time")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from scoring.clock import BusinessCalendar
+from scoring.digest import DigestWeek
 from scoring.rules import ScoringRules
 from scoring.sla import ReminderLevel
 from store.engine import SessionFactory
@@ -39,6 +40,7 @@ class HandlerConfig:
     disqualify_reasons: tuple[str, ...]
     digest_weekday: int
     digest_time: time
+    digest_week: DigestWeek = "calendar"
     lead_url_template: str | None = None
     crm_webhook_url: str | None = None
 

@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from handlers.context import Deps
+from handlers.context import Deps, HandlerConfig
 from handlers.digest_chart import digest_chart_png
-from handlers.slack.digest_blocks import digest_message
+from handlers.slack.digest_blocks import digest_message, period_label
 from handlers.slack.digest_text import digest_catalog
 from scoring.digest import (
     HISTORY_PERIODS,
     DigestReport,
     Period,
-    iso_week,
+    digest_period,
+    digest_week_name,
     previous_periods,
     sla_cutoffs,
-    weekly_period,
 )
 from store.digest import already_queued, period_figures, returning_recycled, unworked_mqls
 from store.engine import READ_ONLY
@@ -122,8 +122,6 @@ async def queue_digest(
     if report.current.created > 0:
         # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
         chart = await asyncio.to_thread(digest_chart_png, report, catalog)
-    start = catalog.format_date(catalog.local_date(period.start))
-    end = catalog.format_date(catalog.local_date(period.end))
     rows = 0
     async with deps.sessions() as session, session.begin():
         if await enqueue(
@@ -144,7 +142,7 @@ async def queue_digest(
             channel=config.marketing_channel,
             payload={
                 "filename": f"mql-digest-{chart_name}.png",
-                "title": catalog.t("digest.chart_title", start=start, end=end),
+                "title": catalog.t("digest.chart_title", period=period_label(period, catalog)),
                 "content_b64": base64.b64encode(chart).decode("ascii"),
             },
             now=now,
@@ -154,23 +152,37 @@ async def queue_digest(
     return QueuedDigest(report, rows, 0 if chart is None else len(chart))
 
 
+def digest_week(now: datetime, config: HandlerConfig) -> tuple[Period, str]:
+    """The period the digest due at ``now`` reports on, and its week's name (the job's slot)."""
+    period = digest_period(
+        now,
+        weekday=config.digest_weekday,
+        at=config.digest_time,
+        tz=config.timezone,
+        week=config.digest_week,
+    )
+    return period, digest_week_name(period, config.timezone)
+
+
+def digest_slot(now: datetime, config: HandlerConfig) -> str:
+    """The digest job's slot for a run at ``now``: the ISO week it reports on."""
+    return digest_week(now, config)[1]
+
+
 async def run_digest(deps: Deps, now: datetime) -> dict[str, Any]:
-    """Queue the digest of the week that ended at the latest digest time <= ``now``.
+    """Queue the digest of the week that ended before the latest digest time <= ``now``.
 
     The message goes to the marketing channel with the chart as a file upload, both queued in
-    one transaction and keyed by the ISO week of the period's end (in the SLA time zone), so a
-    re-run for the same week queues nothing and says so.
+    one transaction and keyed by the ISO week reported on (in the SLA time zone), so a re-run
+    for the same week queues nothing and says so. The summary's times are local.
     """
     config = deps.config
-    period = weekly_period(
-        now, weekday=config.digest_weekday, at=config.digest_time, tz=config.timezone
-    )
-    week = iso_week(period.end, config.timezone)
+    period, week = digest_week(now, config)
     post_key, chart_key = digest_keys(week)
     summary: dict[str, Any] = {
         "week": week,
-        "start": period.start.isoformat(),
-        "end": period.end.isoformat(),
+        "start": period.start.astimezone(config.timezone).isoformat(),
+        "end": period.end.astimezone(config.timezone).isoformat(),
     }
     async with deps.sessions() as session:
         await session.connection(execution_options=READ_ONLY)

@@ -49,6 +49,10 @@ def humanise(key: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def _ja_month_day(d: date) -> str:
+    return f"{d.month}月{d.day}日({_JA_WEEKDAYS[d.weekday()]})"
+
+
 class Catalog:
     """Messages and formats for one language and one display time zone.
 
@@ -122,6 +126,28 @@ class Catalog:
         if self.language == "ja":
             return f"{d.year}年{d.month}月{d.day}日({_JA_WEEKDAYS[d.weekday()]})"
         return d.isoformat()
+
+    def format_week(self, monday: date) -> str:
+        """An ISO week as people write it: ``Week 49: 30 Nov – 6 Dec 2026`` /
+        ``第49週 11月30日(月)〜12月6日(日)`` (years shown on both sides when it spans two)."""
+        if monday.weekday() != 0:
+            raise ValueError(f"{monday.isoformat()} is not a Monday: a week starts on Monday")
+        sunday = monday + timedelta(days=6)
+        number = monday.isocalendar().week
+        if self.language == "ja":
+            if monday.year != sunday.year:
+                days = f"{self.format_date(monday)}〜{self.format_date(sunday)}"
+            else:
+                days = f"{_ja_month_day(monday)}〜{_ja_month_day(sunday)}"
+            return f"第{number}週 {days}"
+        first, last = _EN_MONTHS[monday.month - 1], _EN_MONTHS[sunday.month - 1]
+        if monday.year != sunday.year:
+            days = f"{monday.day} {first} {monday.year} – {sunday.day} {last} {sunday.year}"
+        elif monday.month != sunday.month:
+            days = f"{monday.day} {first} – {sunday.day} {last} {sunday.year}"
+        else:
+            days = f"{monday.day} – {sunday.day} {last} {sunday.year}"
+        return f"Week {number}: {days}"
 
     def local_date(self, dt: datetime) -> date:
         """The calendar day ``dt`` falls on in the configured time zone."""

@@ -24,10 +24,12 @@ from scoring.digest import (
     Conversion,
     CountTrend,
     DigestReport,
+    Period,
     PeriodFigures,
     RateTrend,
     ReasonCount,
     band_bounds,
+    week_starting,
 )
 
 SLACK_WEB: Final = "https://slack.com"
@@ -50,19 +52,11 @@ def digest_message(
     ``stats`` titles it as `/mql stats` figures instead of the weekly digest.
     """
     cur = report.current
-    start, end = _dates(cur, catalog)
-    title = catalog.t("digest.stats_title" if stats else "digest.title", start=start, end=end)
+    label = period_label(cur.period, catalog)
+    title = catalog.t("digest.stats_title" if stats else "digest.title", period=label)
     blocks: list[Block] = [
         {"type": "header", "text": plain_text(title, MAX_HEADER_TEXT)},
-        _context(
-            catalog.t(
-                "digest.scope",
-                start=catalog.format_datetime(cur.period.start),
-                end=catalog.format_datetime(cur.period.end),
-                zone=catalog.timezone.key,
-                weeks=len(report.previous),
-            )
-        ),
+        _context(_scope(report, catalog)),
     ]
     if cur.created == 0:
         blocks.append(_section(catalog.t("digest.empty")))
@@ -96,8 +90,7 @@ def digest_message(
     blocks.append(_context(catalog.t("digest.small_note", min=MIN_RATE_BASE)))
     fallback = catalog.t(
         "digest.fallback",
-        start=start,
-        end=end,
+        period=label,
         created=cur.created,
         sql=cur.outcomes.sql,
         rate=cur.conversion.display(),
@@ -105,10 +98,30 @@ def digest_message(
     return {"text": clip(fallback, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
-def _dates(figures: PeriodFigures, catalog: Catalog) -> tuple[str, str]:
-    start = catalog.format_date(catalog.local_date(figures.period.start))
-    end = catalog.format_date(catalog.local_date(figures.period.end))
-    return start, end
+def period_label(period: Period, catalog: Catalog) -> str:
+    """A calendar week as people write it (``Week 49: 30 Nov – 6 Dec 2026``), any other period
+    as its first and last local dates."""
+    monday = week_starting(period, catalog.timezone)
+    if monday is not None:
+        return catalog.format_week(monday)
+    return catalog.t(
+        "digest.range",
+        start=catalog.format_date(catalog.local_date(period.start)),
+        end=catalog.format_date(catalog.local_date(period.end)),
+    )
+
+
+def _scope(report: DigestReport, catalog: Catalog) -> str:
+    period = report.current.period
+    if week_starting(period, catalog.timezone) is not None:
+        return catalog.t("digest.scope_week", zone=catalog.timezone.key, weeks=len(report.previous))
+    return catalog.t(
+        "digest.scope",
+        start=catalog.format_datetime(period.start),
+        end=catalog.format_datetime(period.end),
+        zone=catalog.timezone.key,
+        weeks=len(report.previous),
+    )
 
 
 def _section(text: str) -> Block:
