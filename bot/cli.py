@@ -166,7 +166,7 @@ def demo(
     """
     if language is not None and language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
-    from bot.demo import run_demo
+    from bot.demo.run import run_demo
 
     try:
         sys.exit(run_demo(config=config, keep=keep, language=language))

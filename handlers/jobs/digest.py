@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from handlers.context import Deps, HandlerConfig
-from handlers.digest_chart import digest_chart_png
-from handlers.slack.digest_blocks import digest_message, period_label
-from handlers.slack.digest_text import digest_catalog
+from handlers.present.digest_blocks import digest_message, period_label
+from handlers.present.digest_chart import digest_chart_png
+from handlers.present.digest_text import digest_catalog
 from scoring.digest import (
     HISTORY_PERIODS,
     DigestReport,

@@ -11,8 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps, HandlerConfig
 from handlers.jobs.batch import sweep
-from handlers.sla import on_claimed, snapshot_of
-from handlers.slack.blocks.replies import (
+from handlers.present.blocks.replies import (
     auto_assign_notice,
     format_mentions,
     owner_reminder_dm,
@@ -20,9 +19,10 @@ from handlers.slack.blocks.replies import (
     unclaimed_reminder,
     unworked_escalation,
 )
-from handlers.slack.cards import enqueue_card_update, permalink
-from handlers.slack.catalog import Catalog
-from handlers.slack.changes import Change, publish
+from handlers.present.cards import enqueue_card_update, permalink
+from handlers.present.catalog import Catalog
+from handlers.present.changes import Change, publish
+from handlers.sla import on_claimed, snapshot_of
 from scoring.clock import business_elapsed
 from scoring.sla import Action, ReminderLevel, SlaSnapshot, Stage, due_levels, next_due_at
 from store import claims

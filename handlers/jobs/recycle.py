@@ -12,9 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.jobs.batch import sweep
-from handlers.slack.blocks.replies import recycle_return_reply
-from handlers.slack.catalog import Catalog
-from handlers.slack.changes import Change, publish
+from handlers.present.blocks.replies import recycle_return_reply
+from handlers.present.catalog import Catalog
+from handlers.present.changes import Change, publish
 from scoring.engine import reset_score, score_at
 from scoring.state import LeadScoreState
 from store.leads import get_lead

@@ -19,12 +19,10 @@ from typing import Any, Final, Protocol, overload
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.slack.ack_first import ListenerApp
-from handlers.slack.actions import ActionId
-from handlers.slack.blocks import HOME_ITEMS, home_view
-from handlers.slack.cards import permalink
-from handlers.slack.interaction import catalog_of
-from handlers.slack.views import (
+from handlers.present.actions import ActionId
+from handlers.present.blocks import HOME_ITEMS, home_view
+from handlers.present.cards import permalink
+from handlers.present.views import (
     CardState,
     HomeItem,
     HomeView,
@@ -34,6 +32,8 @@ from handlers.slack.views import (
     TeamView,
     WeekFigures,
 )
+from handlers.slack.ack_first import ListenerApp
+from handlers.slack.interaction import catalog_of
 from scoring.digest import sla_cutoffs
 from scoring.sla import SlaSnapshot, Stage, sla_status
 from store.home import (

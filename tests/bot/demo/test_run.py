@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import run_demo
+from bot.demo.run import run_demo
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])

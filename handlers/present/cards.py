@@ -9,10 +9,10 @@ from urllib.parse import quote
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.present.blocks import card_blocks, card_text
+from handlers.present.catalog import Catalog
+from handlers.present.views import ActivityView, CardState, CardView, LeadView, RequalifiedView
 from handlers.sla import card_sla
-from handlers.slack.blocks import card_blocks, card_text
-from handlers.slack.catalog import Catalog
-from handlers.slack.views import ActivityView, CardState, CardView, LeadView, RequalifiedView
 from store.events import recent_activities
 from store.leads import get_lead
 from store.models import Lead, Mql

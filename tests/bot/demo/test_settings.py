@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import MARKETING_CHANNEL, SDR_CHANNEL, STANDIN_TOKEN, demo_settings
+from bot.demo.run import MARKETING_CHANNEL, SDR_CHANNEL, STANDIN_TOKEN, demo_settings
 from bot.settings import Settings
 
 REAL_WORKSPACE = """

@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.slack.cards import enqueue_card_update
-from handlers.slack.home import enqueue_home_refreshes
+from handlers.present.cards import enqueue_card_update
+from handlers.present.home import enqueue_home_refreshes
 from store import audit
 from store.leads import get_lead
 from store.models import Mql
