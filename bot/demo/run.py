@@ -244,7 +244,13 @@ class Demo:
         self.language = language or "en"  # until the settings say which
         self.language_option = language
         self.say = say
-        self.state = Workspace.seeded(sdr_channel=SDR_CHANNEL, marketing_channel=MARKETING_CHANNEL)
+        self.clock = DemoClock()
+        # The stand-in stamps messages with the demo's clock, so its fast-forwards show.
+        self.state = Workspace.seeded(
+            sdr_channel=SDR_CHANNEL,
+            marketing_channel=MARKETING_CHANNEL,
+            clock=lambda: self.clock().timestamp(),
+        )
 
     def cards(self) -> list[str]:
         """The ts of every MQL card in the inside-sales channel, oldest first."""
@@ -264,7 +270,7 @@ class Demo:
             )
             self.language = settings.locale.language
             upgrade(settings.database_url)
-            clock = DemoClock()
+            clock = self.clock
             runtime = Runtime.build(settings, clock=clock)
             port = _free_port()
             # The sender runs as in production; the scheduled jobs are run by the script below
