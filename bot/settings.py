@@ -235,6 +235,22 @@ class LocaleSettings(_Section):
     language: Literal["en", "ja"] = "en"
 
 
+DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
+NameTable = dict[str, DisplayName | dict[Literal["en", "ja"], DisplayName]]
+
+
+class NamesSettings(_Section):
+    """Display names of lead sources, campaigns and trigger rules, by key.
+
+    A value is one name (``webinar = "Webinars"``) or one per language
+    (``webinar = {en = "Webinars", ja = "ウェビナー"}``).
+    """
+
+    sources: NameTable = Field(default_factory=dict)
+    campaigns: NameTable = Field(default_factory=dict)
+    triggers: NameTable = Field(default_factory=dict)
+
+
 class CrmSettings(_Section):
     """The loop back to the CRM: outbound state-change webhook and links to lead records."""
 
@@ -314,6 +330,7 @@ class Settings(BaseSettings):
     disqualify: DisqualifySettings = DisqualifySettings()
     digest: DigestSettings = DigestSettings()
     locale: LocaleSettings = LocaleSettings()
+    names: NamesSettings = NamesSettings()
     crm: CrmSettings = CrmSettings()
     sender: SenderSettings = SenderSettings()
     # [sources.<tool>] tables, validated by each source adapter's own parse_config.

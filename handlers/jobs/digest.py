@@ -116,7 +116,7 @@ async def queue_digest(
     config = deps.config
     post_key, chart_key = keys
     report = await digest_figures(deps, period.start, period.end, now=now)
-    catalog = digest_catalog(config.language, config.timezone)
+    catalog = digest_catalog(config.language, config.timezone, config.names)
     message = digest_message(report, catalog)
     chart = None
     if report.current.created > 0:

@@ -10,6 +10,7 @@ from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from handlers.present import catalog_en, catalog_ja
+from handlers.present.names import NO_NAMES, DisplayNames, NameKind, normalise_key
 from scoring.qualification import format_score
 
 Language = Literal["en", "ja"]
@@ -67,14 +68,19 @@ class Catalog:
         timezone: ZoneInfo,
         *,
         messages: Mapping[str, Mapping[str, str]] = MESSAGES,
+        names: DisplayNames = NO_NAMES,
     ) -> None:
-        """``messages`` defaults to the shipped catalogs; it must hold ``en`` and ``language``."""
+        """``messages`` defaults to the shipped catalogs; it must hold ``en`` and ``language``.
+
+        ``names`` are the configured display names of sources, campaigns and triggers.
+        """
         if language not in ("en", "ja") or language not in messages or "en" not in messages:
             raise ValueError(f"unsupported [locale] language {language!r}: use 'en' or 'ja'")
         self.language: Language = language
         self.timezone = timezone
         self._messages = messages[language]
         self._fallback = messages["en"]
+        self.names = names
 
     def __repr__(self) -> str:
         return f"Catalog({self.language!r}, {self.timezone.key!r})"
@@ -202,6 +208,30 @@ class Catalog:
             return self.disqualify_reason_label(key)
         return self.recycle_reason_label(key)
 
+    def _name(self, kind: NameKind, key: str, builtin: str | None) -> str:
+        configured = self.names.get(kind, key, self.language)
+        if configured:
+            return configured
+        if builtin is not None:
+            full = f"{builtin}.{normalise_key(key)}"
+            if self.has(full):
+                return self.t(full)
+        return key
+
+    def source_label(self, key: str) -> str:
+        """A lead source as shown: ``[names.sources]``, else the shipped name of a common source
+        key (``webinar`` → Webinar / ウェビナー), else the key as the tool sent it."""
+        return self._name("sources", key, "source")
+
+    def campaign_label(self, key: str) -> str:
+        """A campaign as shown: ``[names.campaigns]``, else its name as the tool sent it."""
+        return self._name("campaigns", key, None)
+
+    def trigger_label(self, key: str) -> str:
+        """A behaviour trigger as shown: ``[names.triggers]``, else the shipped name of the
+        built-in trigger, else its configured key."""
+        return self._name("triggers", key, "trigger")
+
     def event_label(self, event_type: str) -> str:
         """An event type's display name; unknown types are shown as they are."""
         key = f"event.{event_type}"
@@ -218,7 +248,7 @@ class Catalog:
         ``{"kind": "threshold", "score": 105, "threshold": 100, "event_types": [...],
         "event_labels": [...]}`` → ``score 105 ≥ 100 after Content downloaded (MA guide)``;
         ``{"kind": "trigger", "trigger": "demo_then_pricing", ...}`` →
-        ``trigger: demo_then_pricing (Video watched (demo) → Page visited (/pricing))``;
+        ``trigger: Demo video, then pricing page (Video watched (demo) → Page visited (/pricing))``;
         ``{"kind": "external", "score": 120, "threshold": 100}`` → score set by the tool.
         Scores are stored as floats: ``105.0`` shows as ``105``.
         """
@@ -232,7 +262,7 @@ class Catalog:
                 return self.t("reason.threshold", score=score, threshold=threshold)
             return self.t("reason.threshold_after", score=score, threshold=threshold, events=joined)
         if kind == "trigger":
-            trigger = str(reason.get("trigger", "?"))
+            trigger = self.trigger_label(str(reason.get("trigger", "?")))
             if not events:
                 return self.t("reason.trigger", trigger=trigger)
             return self.t("reason.trigger_events", trigger=trigger, events=" → ".join(events))

@@ -19,6 +19,7 @@ from handlers.present.blocks._text import (
     plain_text,
 )
 from handlers.present.catalog import Catalog, format_number
+from handlers.present.names import NameKind
 from scoring.digest import (
     MIN_RATE_BASE,
     Conversion,
@@ -65,7 +66,14 @@ def digest_message(
         blocks.append({"type": "divider"})
         blocks += [
             _section(_conversions(catalog.t("digest.by_source"), cur.by_source, catalog)),
-            _section(_conversions(catalog.t("digest.by_campaign"), cur.by_campaign, catalog)),
+            _section(
+                _conversions(
+                    catalog.t("digest.by_campaign"),
+                    cur.by_campaign,
+                    catalog,
+                    name=lambda c: group_name(c, catalog, "campaigns"),
+                )
+            ),
             _section(
                 _conversions(
                     catalog.t("digest.by_band", threshold=format_number(report.threshold)),
@@ -207,11 +215,13 @@ def _duration_trend(trend: CountTrend, catalog: Catalog) -> str:
     return catalog.t("digest.trend_duration", baseline=_duration(trend.baseline, catalog))
 
 
-def group_name(row: Conversion, catalog: Catalog) -> str:
-    """A source or campaign as shown: its name, "(none)" or "other" (plain text)."""
+def group_name(row: Conversion, catalog: Catalog, kind: NameKind = "sources") -> str:
+    """A source or campaign as shown: its display name, "(none)" or "other" (plain text)."""
     if row.other:
         return catalog.t("digest.other")
-    return row.key if row.key else catalog.t("digest.none")
+    if not row.key:
+        return catalog.t("digest.none")
+    return catalog.campaign_label(row.key) if kind == "campaigns" else catalog.source_label(row.key)
 
 
 def _band_label(row: Conversion, threshold: float, catalog: Catalog) -> str:

@@ -88,7 +88,7 @@ def digest_chart_png(
     """
     font = font or chart_font()
     if catalog.language != "en" and not font.japanese:
-        catalog = digest_catalog("en", catalog.timezone)
+        catalog = digest_catalog("en", catalog.timezone, catalog.names)
     cur = report.current
 
     def label(text: str) -> str:

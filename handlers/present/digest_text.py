@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.context import Language
 from handlers.present.catalog import MESSAGES, Catalog
+from handlers.present.names import NO_NAMES, DisplayNames
 
 EN: Final[dict[str, str]] = {
     "digest.title": "MQL digest: {period}",
@@ -156,6 +157,8 @@ DIGEST_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
 }
 
 
-def digest_catalog(language: Language, timezone: ZoneInfo) -> Catalog:
+def digest_catalog(
+    language: Language, timezone: ZoneInfo, names: DisplayNames = NO_NAMES
+) -> Catalog:
     """The shared catalog with the digest's messages added."""
-    return Catalog(language, timezone, messages=DIGEST_MESSAGES)
+    return Catalog(language, timezone, messages=DIGEST_MESSAGES, names=names)

@@ -41,7 +41,7 @@ _MAX_ID_DIGITS = 18
 
 def catalog_of(deps: Deps) -> Catalog:
     """The message catalog in the configured language and time zone."""
-    return Catalog(deps.config.language, deps.config.timezone)
+    return Catalog(deps.config.language, deps.config.timezone, names=deps.config.names)
 
 
 def parse_mql_id(value: object) -> int | None:

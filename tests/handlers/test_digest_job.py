@@ -39,9 +39,9 @@ MQL → SQL: *27%* (4/15) (+2 pts vs 25%)"""
 
 EN_LISTS = [
     """*MQL → SQL by source*
-• webinar: *50%* → SQL (3/6)
-• website: *17%* → SQL (1/6)
-• seminar: *0/2* → SQL
+• Webinar: *50%* → SQL (3/6)
+• Website: *17%* → SQL (1/6)
+• Seminar: *0/2* → SQL
 • (none): *0/1* → SQL""",
     """*MQL → SQL by campaign*
 • A: *60%* → SQL (3/5)
@@ -128,9 +128,9 @@ async def test_in_japanese(sessions: SessionFactory) -> None:
     )
     assert sections[1] == (
         "*ソース別 MQL → SQL*\n"
-        "• webinar：SQL化 *50%*（3/6）\n"
-        "• website：SQL化 *17%*（1/6）\n"
-        "• seminar：SQL化 *0/2*\n"
+        "• ウェビナー：SQL化 *50%*（3/6）\n"
+        "• ウェブサイト：SQL化 *17%*（1/6）\n"
+        "• セミナー：SQL化 *0/2*\n"
         "• （なし）：SQL化 *0/1*"
     )
     assert sections[3].splitlines()[1:] == [

@@ -181,4 +181,5 @@ def test_slack_labels_follow_the_language() -> None:
     text = render_channel(state, "C_SDR", for_user="U_SATO", style=Style(language="ja"))
     assert "mqlbot  2024-11-25 00:00  （編集済み）" in text
     assert "（あなただけに表示されています）  2024-11-25 00:00" in text
-    assert "edited" not in text and "only visible" not in text
+    assert "edited" not in text
+    assert "only visible" not in text
