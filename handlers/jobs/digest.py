@@ -130,7 +130,7 @@ async def queue_digest(
             kind="post",
             channel=config.marketing_channel,
             payload=message,
-            now=now,
+            now=deps.queued_at(now),
             # The chart shares the post's target: the sender sends it only after the post.
             target_key=post_key,
         ):
@@ -145,7 +145,7 @@ async def queue_digest(
                 "title": catalog.t("digest.chart_title", period=period_label(period, catalog)),
                 "content_b64": base64.b64encode(chart).decode("ascii"),
             },
-            now=now,
+            now=deps.queued_at(now),
             target_key=post_key,
         ):
             rows += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
     logged and the others still return.
     """
     now = now.astimezone(UTC)
-    deps = dataclasses.replace(deps, clock=lambda: now)
+    deps = deps.as_if_at(now)
     today = now.astimezone(deps.config.timezone).date()
 
     async def read(session: AsyncSession, after: int | None, limit: int) -> Sequence[int]:
