@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -169,7 +170,9 @@ def demo(
     from bot.demo.run import run_demo
 
     try:
-        sys.exit(run_demo(config=config, keep=keep, language=language))
+        # Bold on a terminal that can show it (https://no-color.org asks for none).
+        ansi = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        sys.exit(run_demo(config=config, keep=keep, language=language, ansi=ansi))
     except ConfigError as exc:
         fail(str(exc))
 

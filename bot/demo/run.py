@@ -11,23 +11,29 @@ import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
 
+from bot.demo.narration import Narrator
+from bot.demo.samples import CAMPAIGN_NAMES, SAMPLE_LEADS, SQL_NOTE, in_language, sample_events
 from bot.jobs import registry, run_in_slot
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
 from bot.standin import SlackUserPlayer, StandinServer, Workspace
 from bot.standin.player import BotResponse
-from bot.standin.render import render_channel
+from bot.standin.render import Style, render_channel
 from bot.standin.state import View
 from bot.web import create_web_app
 from bot.worker import background
+from handlers.context import HandlerConfig
+from handlers.jobs.digest import digest_week
+from handlers.present.catalog import Catalog
+from scoring.digest import last_digest_time
 from store.migrate import upgrade
 from store.outbox import pending_count
 
@@ -40,105 +46,25 @@ STANDIN_TOKEN = "xoxb-standin"  # noqa: S105  (the stand-in's fixed token, not a
 Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class SampleLead:
-    """A lead of the demo and the activity that brings it (or not) over the line."""
-
-    lead: dict[str, str]
-    events: list[tuple[str, dict[str, Any], dict[str, Any]]]  # (type, properties, extra fields)
-
-
-SAMPLE_LEADS = (
-    SampleLead(
-        {
-            "id": "crm-00042",
-            "email": "aiko.sato@example.co.jp",
-            "name": "佐藤 愛子",
-            "company": "株式会社サンプル",
-            "title": "マーケティング部 部長",
-            "source": "webinar",
-            "campaign": "2026-11 MAセミナー",
-        },
-        [
-            ("email_opened", {"subject": "MA seminar follow-up"}, {}),
-            ("page_visited", {"url": "https://example.com/solutions/ma"}, {}),
-            ("content_downloaded", {"asset": "MA導入ガイド"}, {}),
-            ("content_downloaded", {"asset": "Lead scoring whitepaper"}, {}),
-            ("event_attended", {"event": "2026-11 MAセミナー"}, {}),
-            ("form_submitted", {"form": "contact"}, {}),
-            ("content_downloaded", {"asset": "Pricing overview"}, {}),
-        ],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00077",
-            "email": "daniel.kim@northwind.example",
-            "name": "Daniel Kim",
-            "company": "Northwind Traders",
-            "title": "Head of Demand Generation",
-            "source": "paid_search",
-            "campaign": "Q4 pricing",
-        },
-        [
-            ("video_watched", {"video": "Product demo (12 min)"}, {}),
-            ("page_visited", {"url": "https://example.com/pricing"}, {}),
-        ],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00105",
-            "email": "hanako.yamada@contoso.example.jp",
-            "name": "山田 花子",
-            "company": "コントソ・ジャパン",
-            "title": "営業企画",
-            "source": "content_syndication",
-            "campaign": "2026 industry report",
-        },
-        [("score_changed", {"tool": "marketing automation"}, {"score": 120})],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00131",
-            "email": "kenji.watanabe@univ.example.ac.jp",
-            "name": "渡辺 健二",
-            "company": "Example University",
-            "title": "Student",
-            "source": "organic",
-            "campaign": "blog",
-        },
-        [
-            ("form_submitted", {"form": "newsletter"}, {}),
-            ("event_attended", {"event": "Open webinar"}, {}),
-            ("content_downloaded", {"asset": "MA導入ガイド"}, {}),
-            ("content_downloaded", {"asset": "Lead scoring whitepaper"}, {}),
-            ("content_downloaded", {"asset": "Case study: retail"}, {}),
-            ("content_downloaded", {"asset": "Case study: finance"}, {}),
-        ],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00200",
-            "email": "lisa.chen@fabrikam.example",
-            "name": "Lisa Chen",
-            "company": "Fabrikam",
-            "title": "Marketing Specialist",
-            "source": "newsletter",
-            "campaign": "November newsletter",
-        },
-        [
-            ("email_opened", {"subject": "November newsletter"}, {}),
-            ("email_clicked", {"url": "https://example.com/blog/scoring"}, {}),
-        ],
-    ),
-)
-
-
 # The demo's own settings, under the user's configuration file and MQLBOT_* variables.
 DEMO_DEFAULTS: dict[str, Any] = {
     # Every day, all day: the demo's reminders fire whenever it is run.
     "sla": {"timezone": TIMEZONE, "business_hours": "00:00-24:00", "workdays": "mon-sun"},
     "crm": {"lead_url_template": "https://crm.example.com/leads/{external_id}"},
     "sender": {"per_channel_interval": "100ms", "poll_interval": "50ms"},
+    "names": {"campaigns": CAMPAIGN_NAMES},
+    # The built-in trigger, also matching the Japanese title of the sample demo video.
+    "scoring": {
+        "triggers": {
+            "demo_then_pricing": {
+                "within": "72h",
+                "steps": [
+                    {"type": "video_watched", "match": {"video": "(?i)demo|デモ"}},
+                    {"type": "page_visited", "match": {"url": "/pricing"}},
+                ],
+            }
+        }
+    },
 }
 
 
@@ -215,24 +141,6 @@ def _signed(body: bytes, secret: str, at: datetime) -> dict[str, str]:
     }
 
 
-def _events(now: datetime) -> list[dict[str, Any]]:
-    out = []
-    for number, sample in enumerate(SAMPLE_LEADS):
-        start = now - timedelta(hours=2, minutes=10 * number)
-        for index, (kind, properties, extra) in enumerate(sample.events):
-            out.append(
-                {
-                    "id": f"demo-{sample.lead['id']}-{index}",
-                    "type": kind,
-                    "occurred_at": (start + timedelta(minutes=7 * index)).isoformat(),
-                    "lead": sample.lead,
-                    "properties": properties,
-                    **extra,
-                }
-            )
-    return out
-
-
 async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> None:
     deadline = time.monotonic() + within
     while not check():
@@ -252,13 +160,16 @@ class Demo:
         start: datetime | None = None,
         *,
         config: Path | None = None,
+        ansi: bool = False,
     ) -> None:
-        """``language`` None takes the configured ``[locale] language``."""
+        """``language`` None takes the configured ``[locale] language``; ``ansi`` draws bold."""
         self.workdir = workdir
         self.config = config
         self.language = language or "en"  # until the settings say which
         self.language_option = language
         self.say = say
+        self.ansi = ansi
+        self.tell = Narrator(Catalog("en", ZoneInfo(TIMEZONE)))  # until the settings are read
         self.clock = DemoClock(start)
         # The stand-in stamps messages with the demo's clock, so its fast-forwards show.
         self.state = Workspace.seeded(
@@ -284,6 +195,7 @@ class Demo:
                 config=self.config,
             )
             self.language = settings.locale.language
+            self.tell = Narrator(Catalog(settings.locale.language, ZoneInfo(settings.sla.timezone)))
             upgrade(settings.database_url)
             clock = self.clock
             runtime = Runtime.build(settings, clock=clock)
@@ -320,26 +232,24 @@ class Demo:
         player: SlackUserPlayer,
         secret: str,
     ) -> None:
-        say = self.say
+        say, tell = self.say, self.tell
+        catalog = tell.catalog
         now = clock()
-        events = _events(now)
+        events = sample_events(now, self.language)
         body = json.dumps({"events": events}, ensure_ascii=False).encode()
-        say(f"→ POST /webhooks/events with {len(events)} events for {len(SAMPLE_LEADS)} leads")
+        say(tell.t("post", events=len(events), leads=len(SAMPLE_LEADS)))
         answer = await http.post(
             "/webhooks/events", content=body, headers=_signed(body, secret, now)
         )
-        say(f"← {answer.status_code} {answer.text}")
+        say(tell.answer(answer.status_code, answer.text, answer.json()))
         expected = len(answer.json().get("mqls", []))
         await _until(lambda: len(self.cards()) >= expected, f"{expected} MQL cards")
         cards = self.cards()
-        say(f"  {len(cards)} MQL cards posted to #inside-sales\n")
+        say(tell.t("cards", count=len(cards)))
 
-        claim = "担当する" if self.language == "ja" else "Claim"
-        labels = (
-            {"sql": "SQL", "recycled": "リサイクル", "disqualified": "失格"}
-            if self.language == "ja"
-            else {"sql": "SQL", "recycled": "Recycled", "disqualified": "Disqualified"}
-        )
+        # The buttons are found by their visible labels, in the configured language.
+        claim = catalog.t("button.claim")
+        labels = {d: catalog.disposition_label(d) for d in ("sql", "recycled", "disqualified")}
 
         async def step(text: str, action: Awaitable[BotResponse]) -> None:
             say(f"→ {text}")
@@ -350,11 +260,11 @@ class Demo:
             # Both SDRs see the same unclaimed card; the second click lands on what they saw.
             seen = player.find_button(SDR_CHANNEL, cards[0], claim)
             await step(
-                "佐藤 clicks Claim on the first card",
+                tell.t("claim_first", claim=claim),
                 player.click_button("U_SATO", SDR_CHANNEL, cards[0], *seen),
             )
             await step(
-                "田中 clicks Claim on the same card a moment later",
+                tell.t("claim_again", claim=claim),
                 player.click_button("U_TANAKA", SDR_CHANNEL, cards[0], *seen),
             )
             await _until(
@@ -362,15 +272,15 @@ class Demo:
             )
             await self._through_modal(
                 player,
-                "佐藤 classifies it as SQL",
+                tell.t("classify_sql", label=labels["sql"]),
                 "U_SATO",
                 cards[0],
                 labels["sql"],
-                {"note": "Budget approved for Q1; meeting booked."},
+                {"note": in_language(SQL_NOTE, self.language)},
             )
         if len(cards) >= 2:
             await step(
-                "Emily claims the second card",
+                tell.t("claim_second"),
                 player.click("U_EMILY", SDR_CHANNEL, cards[1], claim),
             )
             await _until(
@@ -378,7 +288,7 @@ class Demo:
             )
             await self._through_modal(
                 player,
-                "Emily recycles it: timing",
+                tell.t("recycle", label=labels["recycled"]),
                 "U_EMILY",
                 cards[1],
                 labels["recycled"],
@@ -386,7 +296,7 @@ class Demo:
             )
         if len(cards) >= 4:
             await step(
-                "田中 claims the fourth card",
+                tell.t("claim_fourth"),
                 player.click("U_TANAKA", SDR_CHANNEL, cards[3], claim),
             )
             await _until(
@@ -395,7 +305,7 @@ class Demo:
             )
             await self._through_modal(
                 player,
-                "田中 disqualifies it: student",
+                tell.t("disqualify", label=labels["disqualified"]),
                 "U_TANAKA",
                 cards[3],
                 labels["disqualified"],
@@ -405,16 +315,26 @@ class Demo:
         jobs = registry()
         await self._drained(runtime)
         clock.advance(timedelta(minutes=20))
-        say("→ 20 minutes later the reminder job runs: the third card is still unclaimed")
-        say(f"  {await run_in_slot(runtime, jobs['nag'], clock())}")
+        say(tell.t("nag"))
+        say(tell.job(await run_in_slot(runtime, jobs["nag"], clock())))
         await self._drained(runtime)
-        clock.advance(timedelta(days=7))
-        say("→ a week later the weekly digest goes to #marketing")
-        say(f"  {await run_in_slot(runtime, jobs['digest'], clock())}")
+        digest_at = digest_time_covering(now, runtime.config)
+        clock.advance(max(digest_at - clock(), timedelta()))
+        say(tell.t("digest", when=catalog.format_datetime(digest_at)))
+        say(tell.job(await run_in_slot(runtime, jobs["digest"], digest_at)))
         await self._drained(runtime)
         say("")
+        style = Style(language=self.language, ansi=self.ansi)
         for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
-            say(render_channel(self.state, channel, for_user="U_TANAKA", tz=TIMEZONE))
+            say(
+                render_channel(
+                    self.state,
+                    channel,
+                    for_user="U_TANAKA",
+                    tz=runtime.config.timezone.key,
+                    style=style,
+                )
+            )
 
     async def _through_modal(
         self,
@@ -444,6 +364,7 @@ class Demo:
         await _until(lambda: bool(opened()), f"the modal of {text!r}")
         view = opened()[-1]
         values: dict[str, Any] = {}
+        shown = []
         for block in view.payload.get("blocks", []):
             if block.get("type") != "input":
                 continue
@@ -451,7 +372,8 @@ class Demo:
             for key, value in wanted.items():
                 if key in action:
                     values[block["block_id"]] = value
-        self.say(f"  submits the modal: {wanted}")
+                    shown.append(self.tell.t("modal_value", **_as_shown(block, value)))
+        self.say(self.tell.t("modal", values=self.tell.catalog.t("list.separator").join(shown)))
         answer = _answered(await player.submit_view(user, view, values), text)
         if answer.body.strip() and answer.json().get("response_action") == "errors":
             raise RuntimeError(f"demo: the modal of {text!r} refused {wanted}: {answer.body}")
@@ -465,7 +387,30 @@ class Demo:
                 if await pending_count(session, due_by=runtime.clock()) == 0:
                     return
             await asyncio.sleep(0.1)
-        self.say("  (some messages were still queued when the demo stopped)")
+        self.say(self.tell.t("still_queued"))
+
+
+def _as_shown(block: dict[str, Any], value: str) -> dict[str, str]:
+    """An input block's label and the value entered, as the user saw them (an option's text)."""
+    element = block.get("element", {})
+    options = {o.get("value"): o.get("text", {}).get("text") for o in element.get("options", [])}
+    return {"label": block.get("label", {}).get("text", ""), "value": options.get(value) or value}
+
+
+def digest_time_covering(moment: datetime, config: HandlerConfig) -> datetime:
+    """The first digest time whose report holds ``moment``: the demo's MQLs are in the digest it
+    shows whatever the day and hour it runs and whichever ``[digest]`` settings are in force."""
+    for weeks in (1, 2):
+        sent = last_digest_time(
+            moment + timedelta(weeks=weeks),
+            weekday=config.digest_weekday,
+            at=config.digest_time,
+            tz=config.timezone,
+        )
+        period, _ = digest_week(sent, config)
+        if period.start <= moment < period.end:
+            return sent.astimezone(UTC)
+    raise RuntimeError(f"demo: no digest within two weeks reports on {moment.isoformat()}")
 
 
 def _answered(answer: BotResponse, what: str) -> BotResponse:
@@ -490,17 +435,20 @@ def run_demo(
     config: Path | None = None,
     say: Say = print,
     start: datetime | None = None,
+    ansi: bool = False,
 ) -> int:
     """Run the demo to its end and print what the channels received; return the exit status.
 
     ``language`` None takes the configured ``[locale] language``; ``start`` tells the story as
-    of that instant instead of now (the tests use awkward ones).
+    of that instant instead of now (the tests use awkward ones); ``ansi`` draws bold and italic
+    with terminal escape codes.
     """
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        asyncio.run(Demo(keep, language, say, start, config=config).run())
-        say(f"demo database kept in {keep / 'mqlbot.db'}")
+        demo = Demo(keep, language, say, start, config=config, ansi=ansi)
+        asyncio.run(demo.run())
+        say(demo.tell.t("kept", path=keep / "mqlbot.db"))
         return 0
     with tempfile.TemporaryDirectory(prefix="mqlbot-demo-") as workdir:
-        asyncio.run(Demo(Path(workdir), language, say, start, config=config).run())
+        asyncio.run(Demo(Path(workdir), language, say, start, config=config, ansi=ansi).run())
     return 0
