@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module
 from typing import Any
 
 from bot.runtime import Runtime
@@ -19,6 +18,7 @@ from handlers.jobs.decay import run_decay
 from handlers.jobs.nag import run_nag
 from handlers.jobs.prune import run_prune
 from handlers.jobs.recycle import run_recycle
+from handlers.jobs.weekly_digest import digest_slot, run_digest
 from store.jobs import (
     claim_slot,
     day_slot,
@@ -32,9 +32,6 @@ log = logging.getLogger(__name__)
 
 JobFn = Callable[[Deps, datetime], Awaitable[dict[str, Any]]]
 SlotFn = Callable[[datetime, HandlerConfig], str]
-# The digest is another module's; it joins the registry once handlers/jobs/digest.py defines
-# `run_digest(deps, now) -> dict` and `digest_slot(now, config) -> str` (the week reported on).
-DIGEST_MODULE = "handlers.jobs.digest"
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -55,24 +52,9 @@ def registry() -> dict[str, JobSpec]:
         JobSpec("recycle", run_recycle, lambda at, _c: hour_slot(at), timedelta(minutes=30)),
         JobSpec("decay", run_decay, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
         JobSpec("prune", run_prune, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
+        JobSpec("digest", run_digest, digest_slot, timedelta(minutes=30)),
     ]
-    digest = _digest_job()
-    if digest is not None:
-        run, slot = digest
-        jobs.append(JobSpec("digest", run, slot, timedelta(minutes=30)))
     return {job.name: job for job in jobs}
-
-
-def _digest_job() -> tuple[JobFn, SlotFn] | None:
-    try:
-        module = import_module(DIGEST_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != DIGEST_MODULE:
-            raise
-        return None
-    run: JobFn | None = getattr(module, "run_digest", None)
-    slot: SlotFn | None = getattr(module, "digest_slot", None)
-    return None if run is None or slot is None else (run, slot)
 
 
 class JobNotAvailable(Exception):

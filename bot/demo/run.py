@@ -31,7 +31,7 @@ from bot.standin.state import View
 from bot.web import create_web_app
 from bot.worker import background
 from handlers.context import HandlerConfig
-from handlers.jobs.digest import digest_week
+from handlers.jobs.weekly_digest import digest_week
 from handlers.present.catalog import Catalog
 from scoring.digest import last_digest_time
 from store.migrate import upgrade

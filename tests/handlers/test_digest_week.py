@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.context import Deps, HandlerConfig, Language
-from handlers.jobs.digest import digest_slot, run_digest
+from handlers.jobs.weekly_digest import digest_slot, run_digest
 from handlers.present.digest_text import digest_catalog
 from store.engine import SessionFactory
 from tests.handlers.jobs.builders import add_mql, config, deps, outbox

@@ -1,4 +1,4 @@
-"""The weekly outcome digest job, and the same figures for any period (for `/mql stats`)."""
+"""The digest of any period: its figures, and its message and chart queued (the job and `/mql stats`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
-from handlers.context import Deps, HandlerConfig
+from handlers.context import Deps
 from handlers.present.digest_blocks import digest_message, period_label
 from handlers.present.digest_chart import digest_chart_png
 from handlers.present.digest_text import digest_catalog
@@ -16,12 +16,10 @@ from scoring.digest import (
     HISTORY_PERIODS,
     DigestReport,
     Period,
-    digest_period,
-    digest_week_name,
     previous_periods,
     sla_cutoffs,
 )
-from store.digest import already_queued, period_figures, returning_recycled, unworked_mqls
+from store.digest import period_figures, returning_recycled, unworked_mqls
 from store.engine import READ_ONLY
 from store.outbox import enqueue
 
@@ -150,53 +148,3 @@ async def queue_digest(
         ):
             rows += 1
     return QueuedDigest(report, rows, 0 if chart is None else len(chart))
-
-
-def digest_week(now: datetime, config: HandlerConfig) -> tuple[Period, str]:
-    """The period the digest due at ``now`` reports on, and its week's name (the job's slot)."""
-    period = digest_period(
-        now,
-        weekday=config.digest_weekday,
-        at=config.digest_time,
-        tz=config.timezone,
-        week=config.digest_week,
-    )
-    return period, digest_week_name(period, config.timezone)
-
-
-def digest_slot(now: datetime, config: HandlerConfig) -> str:
-    """The digest job's slot for a run at ``now``: the ISO week it reports on."""
-    return digest_week(now, config)[1]
-
-
-async def run_digest(deps: Deps, now: datetime) -> dict[str, Any]:
-    """Queue the digest of the week that ended before the latest digest time <= ``now``.
-
-    The message goes to the marketing channel with the chart as a file upload, both queued in
-    one transaction and keyed by the ISO week reported on (in the SLA time zone), so a re-run
-    for the same week queues nothing and says so. The summary's times are local.
-    """
-    config = deps.config
-    period, week = digest_week(now, config)
-    post_key, chart_key = digest_keys(week)
-    summary: dict[str, Any] = {
-        "week": week,
-        "start": period.start.astimezone(config.timezone).isoformat(),
-        "end": period.end.astimezone(config.timezone).isoformat(),
-    }
-    async with deps.sessions() as session:
-        await session.connection(execution_options=READ_ONLY)
-        done = await already_queued(session, dedupe_key=post_key)
-        await session.rollback()
-    if done:
-        return {**summary, "queued": 0, "already_queued": True}
-    queued = await queue_digest(deps, period, keys=(post_key, chart_key), chart_name=week, now=now)
-    cur = queued.report.current
-    return {
-        **summary,
-        "queued": queued.rows,
-        "already_queued": False,
-        "mqls": cur.created,
-        "sql": cur.outcomes.sql,
-        "chart_bytes": queued.chart_bytes,
-    }
