@@ -149,9 +149,25 @@ def socket(
 @app.command()
 def demo(
     config: ConfigOption = None,
+    script: Annotated[
+        bool,
+        typer.Option(
+            "--script",
+            "--no-browser",
+            help="Play the scripted story in the terminal instead of serving the page.",
+        ),
+    ] = False,
+    host: Annotated[
+        str, typer.Option(help="Interface the page listens on.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port of the page (0: any free port).", metavar="PORT")
+    ] = 8808,
     keep: Annotated[
         Path | None,
-        typer.Option(help="Keep the demo database in this directory.", metavar="DIR"),
+        typer.Option(
+            help="With --script: keep the demo database in this directory.", metavar="DIR"
+        ),
     ] = None,
     language: Annotated[
         str | None,
@@ -160,20 +176,33 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives.
+    """The whole bot against a local Slack stand-in with sample leads, as a Slack-like web page.
 
     Reads the configuration like serve (file, MQLBOT_* variables) over the demo's own settings,
     but always talks to the stand-in and keeps its own database.
     """
     if language is not None and language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
-    from bot.demo.run import run_demo
+    from bot.demo.run import demo_language
 
     try:
+        language = demo_language(config, language)
+    except ConfigError as exc:
+        fail(str(exc))
+    if script:
+        from bot.demo.run import run_demo
+
         # Bold on a terminal that can show it (https://no-color.org asks for none).
         ansi = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.exit(run_demo(config=config, keep=keep, language=language, ansi=ansi))
-    except ConfigError as exc:
+    if keep is not None:
+        fail("--keep works with --script only (the page starts from a fresh database)")
+    from bot.demo.page import ControlError
+    from bot.demo.web import run_page
+
+    try:
+        sys.exit(run_page(language=language, config=config, host=host, port=port))
+    except ControlError as exc:
         fail(str(exc))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -10,7 +11,8 @@ import secrets
 import socket
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,23 @@ def demo_settings(
     return load_settings(config, defaults=DEMO_DEFAULTS, **forced)
 
 
+def demo_language(config: Path | None, language: str | None = None) -> str:
+    """The language the demo speaks: ``--language``, else the configured one (file, environment).
+
+    Raises ConfigError, as the demo itself would, when the configuration cannot run.
+    """
+    if language is not None:
+        return language
+    settings = demo_settings(
+        database_url="sqlite://",
+        slack_api_url="http://127.0.0.1/",
+        signing_secret="unused",  # noqa: S106  (only the language is read)
+        webhook_secret="unused",  # noqa: S106
+        config=config,
+    )
+    return settings.locale.language
+
+
 class DemoClock:
     """The demo's time: it runs from ``start`` (default: now) at the real pace, plus fast-forwards.
 
@@ -149,6 +168,96 @@ async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> 
         await asyncio.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class RunningBot:
+    """The bot serving HTTP on a local port against the stand-in, and what talks to it."""
+
+    runtime: Runtime
+    clock: DemoClock
+    http: httpx.AsyncClient
+    player: SlackUserPlayer
+    webhook_secret: str
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves Ctrl-C to its owner (several run in one demo process)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def quiet_server(app: Any, port: int, host: str = "127.0.0.1") -> uvicorn.Server:
+    return _QuietServer(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    slack: StandinServer,
+    workdir: Path,
+    language: str | None,
+    clock: DemoClock,
+    *,
+    config: Path | None = None,
+) -> AsyncIterator[RunningBot]:
+    """The bot on SQLite in `workdir`, its sender running, until the block ends.
+
+    Its settings are the user's configuration (``config``, the environment) over the demo's
+    defaults; ``language`` None takes the configured one.
+    """
+    signing_secret = secrets.token_hex(16)
+    webhook_secret = secrets.token_urlsafe(24)
+    settings = demo_settings(
+        database_url=f"sqlite:///{workdir / 'mqlbot.db'}",
+        slack_api_url=slack.base_url,
+        signing_secret=signing_secret,
+        webhook_secret=webhook_secret,
+        language=language,
+        config=config,
+    )
+    upgrade(settings.database_url)
+    runtime = Runtime.build(settings, clock=clock)
+    port = _free_port()
+    # The sender runs as in production; the scheduled jobs are run by the demo itself at its
+    # fast-forwarded times instead of by the scheduler.
+    web = create_web_app(
+        runtime, background=lambda _app: background(runtime, only=frozenset({"sender"}))
+    )
+    server = quiet_server(web, port)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await _until(lambda: server.started, "the bot to start")
+        bot_url = f"http://127.0.0.1:{port}"
+        async with (
+            httpx.AsyncClient(base_url=bot_url, timeout=10) as http,
+            SlackUserPlayer(
+                bot_url, signing_secret, slack.state, response_url_base=slack.url
+            ) as player,
+        ):
+            yield RunningBot(runtime, clock, http, player, webhook_secret)
+    finally:
+        server.should_exit = True
+        await serving
+        await runtime.close()
+
+
+async def post_events(bot: RunningBot, events: list[dict[str, Any]]) -> httpx.Response:
+    """Events in the native format through the real webhook, signed as a marketing tool does."""
+    body = json.dumps({"events": events}, ensure_ascii=False).encode()
+    return await bot.http.post(
+        "/webhooks/events", content=body, headers=_signed(body, bot.webhook_secret, bot.clock())
+    )
+
+
 class Demo:
     """One run of the demo: the stand-in, the bot's HTTP app and the scripted users."""
 
@@ -183,46 +292,16 @@ class Demo:
         return [m.ts for m in self.state.top_level(SDR_CHANNEL) if not m.is_reply]
 
     async def run(self) -> None:
-        signing_secret = secrets.token_hex(16)
-        webhook_secret = secrets.token_urlsafe(24)
-        async with StandinServer(self.state) as slack:
-            settings = demo_settings(
-                database_url=f"sqlite:///{self.workdir / 'mqlbot.db'}",
-                slack_api_url=slack.base_url,
-                signing_secret=signing_secret,
-                webhook_secret=webhook_secret,
-                language=self.language_option,
-                config=self.config,
-            )
-            self.language = settings.locale.language
-            self.tell = Narrator(Catalog(settings.locale.language, ZoneInfo(settings.sla.timezone)))
-            upgrade(settings.database_url)
-            clock = self.clock
-            runtime = Runtime.build(settings, clock=clock)
-            port = _free_port()
-            # The sender runs as in production; the scheduled jobs are run by the script below
-            # at the demo's fast-forwarded times instead of by the scheduler.
-            web = create_web_app(
-                runtime, background=lambda _app: background(runtime, only=frozenset({"sender"}))
-            )
-            server = uvicorn.Server(
-                uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-            )
-            serving = asyncio.create_task(server.serve())
-            try:
-                await _until(lambda: server.started, "the bot to start")
-                bot_url = f"http://127.0.0.1:{port}"
-                async with (
-                    httpx.AsyncClient(base_url=bot_url, timeout=10) as http,
-                    SlackUserPlayer(
-                        bot_url, signing_secret, self.state, response_url_base=slack.url
-                    ) as player,
-                ):
-                    await self._script(runtime, clock, http, player, webhook_secret)
-            finally:
-                server.should_exit = True
-                await serving
-                await runtime.close()
+        async with (
+            StandinServer(self.state) as slack,
+            running_bot(
+                slack, self.workdir, self.language_option, self.clock, config=self.config
+            ) as bot,
+        ):
+            config = bot.runtime.config
+            self.language = config.language
+            self.tell = Narrator(Catalog(config.language, config.timezone))
+            await self._script(bot.runtime, bot.clock, bot.http, bot.player, bot.webhook_secret)
 
     async def _script(
         self,

@@ -52,12 +52,12 @@ def english_lines(out: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def japanese_demo(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """`MQLBOT_LOCALE__LANGUAGE=ja mqlbot demo`, as the README shows it."""
+    """`MQLBOT_LOCALE__LANGUAGE=ja mqlbot demo --script`, as the README shows it."""
     workdir = tmp_path_factory.mktemp("ja-demo")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(workdir)
         patch.setenv("MQLBOT_LOCALE__LANGUAGE", "ja")
-        result = CliRunner().invoke(app, ["demo"])
+        result = CliRunner().invoke(app, ["demo", "--script"])
     assert result.exit_code == 0, result.output
     return result.stdout
 
