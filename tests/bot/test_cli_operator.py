@@ -87,3 +87,16 @@ def test_jobs_run_says_once_where_the_database_is_and_logs_no_migrations(
     assert again.stderr == f"mqlbot: database {database} (SQLite)\n"
     assert '"job": "nag"' in first.stdout
     assert database.exists()
+
+
+@pytest.mark.parametrize("mode", [[], ["--script"]], ids=["page", "script"])
+def test_demo_with_a_bad_configuration_stops_at_once_naming_the_key(
+    tmp_path: Path, mode: list[str]
+) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text('[locale]\nlanguage = "fr"\n', encoding="utf-8")
+    result = runner.invoke(app, ["demo", *mode, "--config", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "mqlbot: config: locale.language: Input should be 'en' or 'ja'"
+    ]

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo.run import MARKETING_CHANNEL, SDR_CHANNEL, STANDIN_TOKEN, demo_settings
-from bot.settings import Settings
+from bot.demo.page import demo_page
+from bot.demo.run import (
+    MARKETING_CHANNEL,
+    SDR_CHANNEL,
+    STANDIN_TOKEN,
+    demo_language,
+    demo_settings,
+)
+from bot.settings import ConfigError, Settings
 
 REAL_WORKSPACE = """
 database_url = "sqlite:///production.db"
@@ -108,3 +115,26 @@ def test_a_real_workspace_in_the_configuration_never_reaches_the_demo(
     assert settings.slack.sdr_usergroup is None
     assert "U0REALBOSS" not in settings.slack.managers
     assert settings.crm.webhook_url is None
+
+
+def test_the_demo_language_is_resolved_before_it_starts(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert demo_language(None) == "en"
+    monkeypatch.setenv("MQLBOT_LOCALE__LANGUAGE", "ja")
+    assert demo_language(None) == "ja"
+    assert demo_language(None, "en") == "en"
+    monkeypatch.delenv("MQLBOT_LOCALE__LANGUAGE")
+    (isolated / "bad.toml").write_text('[locale]\nlanguage = "fr"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"locale\.language"):
+        demo_language(isolated / "bad.toml")
+
+
+async def test_the_demo_page_runs_the_bot_on_the_user_configuration(isolated: Path) -> None:
+    path = isolated / "team.toml"
+    path.write_text(REAL_WORKSPACE, encoding="utf-8")
+    async with demo_page("ja", config=path) as page:
+        config = page.bot.runtime.config
+        assert (config.language, config.rules.threshold) == ("ja", 80)
+        assert config.sdr_channel == SDR_CHANNEL
+        assert config.crm_webhook_url is None
