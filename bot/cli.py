@@ -1,4 +1,4 @@
-"""The `mqlbot` command line: serve, worker, socket, demo, db upgrade, jobs run, manifest, config check."""
+"""The `mqlbot` command line: serve, worker, sender, socket, demo, db upgrade, jobs run, manifest, config."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -123,6 +123,37 @@ def worker(config: ConfigOption = None) -> None:
     from bot.worker import run_until_signalled
 
     asyncio.run(run_until_signalled(Runtime.build(settings)))
+
+
+@app.command()
+def sender(
+    config: ConfigOption = None,
+    lease: Annotated[
+        float | None, typer.Option(help="Seconds a row stays leased to this sender.", min=0.001)
+    ] = None,
+    http_timeout: Annotated[
+        float | None, typer.Option(help="Seconds one Slack or CRM call may take.", min=0.001)
+    ] = None,
+) -> None:
+    """The Slack sender alone, until SIGINT or SIGTERM: drains the outbox, no scheduler."""
+    settings = settings_or_exit(config)
+    if settings.slack_bot_token is None:
+        fail("no Slack credentials: set SLACK_BOT_TOKEN")
+    _logging()
+
+    from bot.sender import SenderOptions
+    from bot.worker import run_sender_until_signalled
+
+    overrides: dict[str, Any] = {}
+    if lease is not None:
+        overrides["lease"] = timedelta(seconds=lease)
+    if http_timeout is not None:
+        overrides["http_timeout"] = http_timeout
+    try:
+        options = SenderOptions.from_settings(settings, **overrides)
+    except ValueError as exc:
+        fail(str(exc))
+    asyncio.run(run_sender_until_signalled(settings, options))
 
 
 @app.command()

@@ -10,6 +10,7 @@ from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from handlers.context import Deps
+from handlers.dispositions import DISPOSITION_OF, ReasonList
 from handlers.present import catalog_en, catalog_ja
 from handlers.present.names import NO_NAMES, DisplayNames, NameKind, normalise_key
 from scoring.qualification import format_score
@@ -187,7 +188,8 @@ class Catalog:
 
     def disposition_label(self, state: str) -> str:
         """Button label and name of a disposition: sql / lead / recycled / disqualified."""
-        return self._label("disposition", state)
+        spec = DISPOSITION_OF.get(state)
+        return self.t(spec.label_key) if spec is not None else humanise(state)
 
     def state_label(self, state: str) -> str:
         """What a card's state is called: open and claimed, else the disposition label."""
@@ -205,9 +207,9 @@ class Catalog:
 
     def disposition_reason_label(self, disposition: str, key: str) -> str:
         """The reason label for the disposition it belongs to (recycled or disqualified)."""
-        if disposition == "disqualified":
-            return self.disqualify_reason_label(key)
-        return self.recycle_reason_label(key)
+        spec = DISPOSITION_OF.get(disposition)
+        reasons = spec.reason if spec is not None and spec.reason else ReasonList.RECYCLE
+        return self._label(reasons.value, key)
 
     def _name(self, kind: NameKind, key: str, builtin: str | None) -> str:
         configured = self.names.get(kind, key, self.language)
