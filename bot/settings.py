@@ -406,7 +406,9 @@ def _env_name(key: str) -> str:
 
 def _missing(missing: list[str], path: Path, file_found: bool) -> str:
     """The unset required keys, and where they can be set (naming the file looked for)."""
+    # A missing section stands for its required keys; a key inside a table stays as it is.
     keys = [k for k in required_keys() if any(k == m or k.startswith(m + ".") for m in missing)]
+    keys += [m for m in missing if not any(k == m or k.startswith(m + ".") for k in keys)]
     env = ", ".join(_env_name(k) for k in keys)
     if file_found:
         return f"{', '.join(keys)}: required but not set (in {path}, or as {env})"

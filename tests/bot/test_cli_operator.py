@@ -100,3 +100,17 @@ def test_demo_with_a_bad_configuration_stops_at_once_naming_the_key(
     assert result.stderr.strip().splitlines() == [
         "mqlbot: config: locale.language: Input should be 'en' or 'ja'"
     ]
+
+
+def test_a_missing_key_inside_a_table_is_named_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(
+        '[slack]\nsdr_channel = "C1"\nmarketing_channel = "C2"\n'
+        '[scoring.triggers.x]\nsteps = [{type = "page_visited"}]\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["config", "check", "--config", str(path)])
+    assert result.stderr.strip() == (
+        "mqlbot: config: scoring.triggers.x.within: required but not set "
+        f"(in {path}, or as MQLBOT_SCORING__TRIGGERS__X__WITHIN)"
+    )
