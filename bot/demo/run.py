@@ -37,6 +37,7 @@ from handlers.jobs.weekly_digest import digest_week
 from handlers.present.catalog import Catalog
 from scoring.digest import last_digest_time
 from store.migrate import upgrade
+from store.models import MqlState
 from store.outbox import pending_count
 
 SDR_CHANNEL = "C_SDR"
@@ -280,6 +281,7 @@ class Demo:
         self.ansi = ansi
         self.tell = Narrator(Catalog("en", ZoneInfo(TIMEZONE)))  # until the settings are read
         self.clock = DemoClock(start)
+        self.posted_at = self.clock()  # when the sample events went out (the script sets it)
         # The stand-in stamps messages with the demo's clock, so its fast-forwards show.
         self.state = Workspace.seeded(
             sdr_channel=SDR_CHANNEL,
@@ -311,9 +313,48 @@ class Demo:
         player: SlackUserPlayer,
         secret: str,
     ) -> None:
+        tell = self.tell
+        cards = await self._post_samples(clock, http, secret)
+        if len(cards) >= 1:
+            await self._race_for(player, cards[0])
+        recycled = tell.catalog.disposition_label(MqlState.RECYCLED)
+        disqualified = tell.catalog.disposition_label(MqlState.DISQUALIFIED)
+        if len(cards) >= 2:
+            await self._claim_and_classify(
+                player,
+                (tell.t("claim_second"), "U_EMILY", cards[1]),
+                (tell.t("recycle", label=recycled), MqlState.RECYCLED, {"reason": "timing"}),
+            )
+        if len(cards) >= 4:
+            await self._claim_and_classify(
+                player,
+                (tell.t("claim_fourth"), "U_TANAKA", cards[3]),
+                (
+                    tell.t("disqualify", label=disqualified),
+                    MqlState.DISQUALIFIED,
+                    {"reason": "student"},
+                ),
+            )
+        await self._later(runtime, clock)
+        self.say("")
+        style = Style(language=self.language, ansi=self.ansi)
+        for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
+            self.say(
+                render_channel(
+                    self.state,
+                    channel,
+                    for_user="U_TANAKA",
+                    tz=runtime.config.timezone.key,
+                    style=style,
+                )
+            )
+
+    async def _post_samples(
+        self, clock: DemoClock, http: httpx.AsyncClient, secret: str
+    ) -> list[str]:
+        """Send the sample leads' events as marketing would; the ts of each card they made."""
         say, tell = self.say, self.tell
-        catalog = tell.catalog
-        now = clock()
+        self.posted_at = now = clock()
         events = sample_events(now, self.language)
         body = json.dumps({"events": events}, ensure_ascii=False).encode()
         say(tell.t("post", events=len(events), leads=len(SAMPLE_LEADS)))
@@ -325,95 +366,68 @@ class Demo:
         await _until(lambda: len(self.cards()) >= expected, f"{expected} MQL cards")
         cards = self.cards()
         say(tell.t("cards", count=len(cards)))
+        return cards
 
-        # The buttons are found by their visible labels, in the configured language.
-        claim = catalog.t("button.claim")
-        labels = {d: catalog.disposition_label(d) for d in ("sql", "recycled", "disqualified")}
+    async def _step(self, text: str, action: Awaitable[BotResponse]) -> None:
+        self.say(f"→ {text}")
+        _answered(await action, text)
+        await asyncio.sleep(0.3)
 
-        async def step(text: str, action: Awaitable[BotResponse]) -> None:
-            say(f"→ {text}")
-            _answered(await action, text)
-            await asyncio.sleep(0.3)
+    async def _race_for(self, player: SlackUserPlayer, card: str) -> None:
+        """Two SDRs click Claim on the same card; the first wins and classifies it SQL."""
+        # The buttons are found by the labels the bot draws, in the configured language.
+        tell, claim = self.tell, self.tell.catalog.t("button.claim")
+        # Both see the same unclaimed card; the second click lands on what they saw.
+        seen = player.find_button(SDR_CHANNEL, card, claim)
+        await self._step(
+            tell.t("claim_first", claim=claim),
+            player.click_button("U_SATO", SDR_CHANNEL, card, *seen),
+        )
+        await self._step(
+            tell.t("claim_again", claim=claim),
+            player.click_button("U_TANAKA", SDR_CHANNEL, card, *seen),
+        )
+        sql = tell.catalog.disposition_label(MqlState.SQL)
+        await _until(lambda: _has_button(player, card, sql), "the disposition buttons")
+        await self._through_modal(
+            player,
+            tell.t("classify_sql", label=sql),
+            "U_SATO",
+            card,
+            sql,
+            {"note": in_language(SQL_NOTE, self.language)},
+        )
 
-        if len(cards) >= 1:
-            # Both SDRs see the same unclaimed card; the second click lands on what they saw.
-            seen = player.find_button(SDR_CHANNEL, cards[0], claim)
-            await step(
-                tell.t("claim_first", claim=claim),
-                player.click_button("U_SATO", SDR_CHANNEL, cards[0], *seen),
-            )
-            await step(
-                tell.t("claim_again", claim=claim),
-                player.click_button("U_TANAKA", SDR_CHANNEL, cards[0], *seen),
-            )
-            await _until(
-                lambda: _has_button(player, cards[0], labels["sql"]), "the disposition buttons"
-            )
-            await self._through_modal(
-                player,
-                tell.t("classify_sql", label=labels["sql"]),
-                "U_SATO",
-                cards[0],
-                labels["sql"],
-                {"note": in_language(SQL_NOTE, self.language)},
-            )
-        if len(cards) >= 2:
-            await step(
-                tell.t("claim_second"),
-                player.click("U_EMILY", SDR_CHANNEL, cards[1], claim),
-            )
-            await _until(
-                lambda: _has_button(player, cards[1], labels["recycled"]), "the disposition buttons"
-            )
-            await self._through_modal(
-                player,
-                tell.t("recycle", label=labels["recycled"]),
-                "U_EMILY",
-                cards[1],
-                labels["recycled"],
-                {"reason": "timing"},
-            )
-        if len(cards) >= 4:
-            await step(
-                tell.t("claim_fourth"),
-                player.click("U_TANAKA", SDR_CHANNEL, cards[3], claim),
-            )
-            await _until(
-                lambda: _has_button(player, cards[3], labels["disqualified"]),
-                "the disposition buttons",
-            )
-            await self._through_modal(
-                player,
-                tell.t("disqualify", label=labels["disqualified"]),
-                "U_TANAKA",
-                cards[3],
-                labels["disqualified"],
-                {"reason": "student"},
-            )
+    async def _claim_and_classify(
+        self,
+        player: SlackUserPlayer,
+        claim: tuple[str, str, str],
+        disposition: tuple[str, MqlState, dict[str, str]],
+    ) -> None:
+        """An SDR claims a card (step text, user, card) and gives it a disposition (step text,
+        which one, the modal's answers)."""
+        said, user, card = claim
+        told, state, answers = disposition
+        catalog = self.tell.catalog
+        await self._step(said, player.click(user, SDR_CHANNEL, card, catalog.t("button.claim")))
+        label = catalog.disposition_label(state)
+        await _until(lambda: _has_button(player, card, label), "the disposition buttons")
+        await self._through_modal(player, told, user, card, label, answers)
 
+    async def _later(self, runtime: Runtime, clock: DemoClock) -> None:
+        """The reminder job 20 minutes on, then the first weekly digest that holds the MQLs."""
+        say, tell = self.say, self.tell
         jobs = registry()
         await self._drained(runtime)
         clock.advance(timedelta(minutes=20))
         say(tell.t("nag"))
         say(tell.job(await run_in_slot(runtime, jobs["nag"], clock())))
         await self._drained(runtime)
-        digest_at = digest_time_covering(now, runtime.config)
+        digest_at = digest_time_covering(self.posted_at, runtime.config)
         clock.advance(max(digest_at - clock(), timedelta()))
-        say(tell.t("digest", when=catalog.format_datetime(digest_at)))
+        say(tell.t("digest", when=tell.catalog.format_datetime(digest_at)))
         say(tell.job(await run_in_slot(runtime, jobs["digest"], digest_at)))
         await self._drained(runtime)
-        say("")
-        style = Style(language=self.language, ansi=self.ansi)
-        for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
-            say(
-                render_channel(
-                    self.state,
-                    channel,
-                    for_user="U_TANAKA",
-                    tz=runtime.config.timezone.key,
-                    style=style,
-                )
-            )
 
     async def _through_modal(
         self,
