@@ -12,7 +12,7 @@ from handlers.context import Deps
 from handlers.funnel import COHORT_MONTHS, calibration_figures, funnel_figures, month_bounds
 from handlers.present.blocks.calibration import calibration_section
 from handlers.present.blocks.funnel import funnel_sections, section_block
-from handlers.present.digest_blocks import digest_message
+from handlers.present.digest_blocks import digest_message, period_label
 from handlers.present.digest_chart import digest_chart_png
 from handlers.present.digest_text import digest_catalog
 from scoring.digest import (
@@ -144,7 +144,7 @@ async def queue_digest(
     post_key, chart_key = keys
     report = await digest_figures(deps, period.start, period.end, now=now)
     funnel, cohorts = await digest_funnel(deps, period, now)
-    catalog = digest_catalog(config.language, config.timezone)
+    catalog = digest_catalog(config.language, config.timezone, config.names)
     message = digest_message(report, catalog)
     threshold = float(config.rules.threshold)
     # Before the closing note about small numbers.
@@ -156,8 +156,6 @@ async def queue_digest(
     if report.current.created > 0:
         # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
         chart = await asyncio.to_thread(digest_chart_png, report, catalog, funnel=funnel)
-    start = catalog.format_date(catalog.local_date(period.start))
-    end = catalog.format_date(catalog.local_date(period.end))
     rows = 0
     async with deps.sessions() as session, session.begin():
         if await enqueue(
@@ -178,7 +176,7 @@ async def queue_digest(
             channel=config.marketing_channel,
             payload={
                 "filename": f"mql-digest-{chart_name}.png",
-                "title": catalog.t("digest.chart_title", start=start, end=end),
+                "title": catalog.t("digest.chart_title", period=period_label(period, catalog)),
                 "content_b64": base64.b64encode(chart).decode("ascii"),
             },
             now=deps.queued_at(now),

@@ -148,7 +148,7 @@ async def _outcome(session: AsyncSession, mql_id: int, deps: Deps) -> OutcomeVie
 
 
 def _catalog(deps: Deps) -> Catalog:
-    return Catalog(deps.config.language, deps.config.timezone)
+    return Catalog(deps.config.language, deps.config.timezone, names=deps.config.names)
 
 
 async def render_card(session: AsyncSession, deps: Deps, mql_id: int) -> dict[str, Any]:
