@@ -39,7 +39,7 @@ from store.migrate import upgrade  # noqa: E402
 
 # The writer's phases, by the name the ingest module calls them under.
 PHASES = (
-    "_run",
+    "run_transaction",
     "_ingest",
     "find_or_create_leads",
     "known_keys",
@@ -50,7 +50,7 @@ PHASES = (
     "enqueue_card_post",
 )
 LABELS = {
-    "_run": "transaction (all of it)",
+    "run_transaction": "transaction (all of it)",
     "_ingest": "  inside BEGIN … before COMMIT",
     "find_or_create_leads": "    read / create the leads",
     "known_keys": "    duplicate check",

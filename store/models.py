@@ -1,4 +1,4 @@
-"""The tables: leads, events, MQLs, the audit trail, the outbox, job runs, reminders and SDR state."""
+"""The tables: leads, events, MQLs, the audit trail, the outbox, job runs, reminders, SDR state, imports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -252,3 +252,22 @@ class SlackEventSeen(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=100)
     seen_at: datetime = _utc()
+
+
+class ImportCheckpoint(SQLModel, table=True):
+    """How far a named backfill (`mqlbot import events`) got, written with each batch it stored."""
+
+    __tablename__ = "import_checkpoint"
+
+    name: str = Field(primary_key=True, max_length=500)
+    # The lines and bytes of the input already stored, and the SHA-256 of those bytes: a resumed
+    # import skips them only when the input still starts with exactly the same bytes.
+    line: int = Field(default=0)
+    byte_offset: int = Field(default=0, sa_type=BigInteger)
+    digest: str = Field(max_length=64)
+    accepted: int = Field(default=0, sa_type=BigInteger)
+    duplicates: int = Field(default=0, sa_type=BigInteger)
+    mqls: int = Field(default=0)
+    started_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    finished_at: datetime | None = _utc(nullable=True)
