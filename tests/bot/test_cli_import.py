@@ -47,7 +47,8 @@ def test_a_file_is_imported_with_a_summary_and_a_second_run_resumes_at_its_end(
 
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert "imported 0 events" in again.stdout and "resumed after line 500" in again.stdout
+    assert "imported 0 events" in again.stdout
+    assert "resumed after line 500" in again.stdout
 
     restarted = runner.invoke(app, [*args, "--restart", "--no-progress"])
     assert "imported 0 events (500 duplicates" in restarted.stdout

@@ -136,7 +136,8 @@ async def test_an_import_stores_what_the_webhook_would_have_event_by_event(
     report = await backfill(runtime, batch_size=250).run(io.BytesIO(jsonl(events)))
 
     assert (report.accepted, report.duplicates, report.lines) == (900, 1, 901)
-    assert report.finished and not report.bad
+    assert report.finished
+    assert not report.bad
     assert report.mqls > 0
     assert await snapshot(runtime.sessions) == await snapshot(webhook.sessions)
     assert await counts(runtime.sessions) == await counts(webhook.sessions)
@@ -176,7 +177,8 @@ async def test_a_killed_import_resumes_after_its_last_batch_without_counting_twi
 
     again = await backfill(runtime, batch_size=300).run(io.BytesIO(data))
     assert (again.resumed_at, again.accepted, again.duplicates, again.lines) == (600, 400, 0, 400)
-    assert again.position.accepted == 1000 and again.finished
+    assert again.position.accepted == 1000
+    assert again.finished
 
     reference = make_runtime(migrated(sqlite_url, "reference"))
     await backfill(reference).run(io.BytesIO(data))
@@ -202,8 +204,11 @@ async def test_bad_lines_are_listed_by_number_and_their_batch_is_not_stored(
     listed = [(b.line, b.field) for b in report.bad]
     assert listed == [(450, "occurred_at"), (450, "lead"), (461, "event"), (801, "type")]
     assert "unknown event type 'webinar_joined'" in str(report.bad[-1])
-    assert report.stopped_at == 401 and not report.finished and report.bad_lines == 3
-    assert report.accepted == 400 and report.position.line == 400
+    assert report.stopped_at == 401
+    assert not report.finished
+    assert report.bad_lines == 3
+    assert report.accepted == 400
+    assert report.position.line == 400
     assert (await counts(runtime.sessions))["event"] == 400  # nothing of lines 401-600
 
     fixed = jsonl(events)
@@ -226,7 +231,8 @@ async def test_skip_invalid_stores_the_good_lines_and_lists_the_bad(
 
     assert {b.line for b in report.bad} == {100}
     assert (report.accepted, report.bad_lines, report.lines) == (299, 1, 301)
-    assert report.finished and report.stopped_at is None
+    assert report.finished
+    assert report.stopped_at is None
     assert (await counts(runtime.sessions))["event"] == 299
 
 
@@ -241,7 +247,8 @@ async def test_a_changed_file_is_read_again_and_a_changed_pipe_is_refused(
         await backfill(runtime).run(Pipe(changed))
 
     report = await backfill(runtime, batch_size=100).run(io.BytesIO(changed))
-    assert report.restarted and report.resumed_at == 0
+    assert report.restarted
+    assert report.resumed_at == 0
     assert (report.accepted, report.duplicates) == (250, 0)
     assert report.position.accepted == 450  # the import's totals over all its runs
 
@@ -275,7 +282,8 @@ async def test_two_runs_of_one_import_cannot_both_advance_it(
     assert (await counts(runtime.sessions))["event"] == 100  # the second batch rolled back
     async with runtime.sessions() as session:
         checkpoint = await get_checkpoint(session, name="history")
-    assert checkpoint is not None and checkpoint.position.line == 1100
+    assert checkpoint is not None
+    assert checkpoint.position.line == 1100
 
 
 async def test_events_the_webhook_already_received_are_duplicates(
