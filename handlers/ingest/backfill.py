@@ -15,6 +15,7 @@ left out while the rest is stored.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ DEFAULT_BATCH = 2000
 DEFAULT_MAX_ERRORS = 100
 _SKIP_CHUNK = 1 << 20
 _EMPTY_DIGEST = hashlib.sha256().hexdigest()
+_NO_TOTALS = Position(0, 0, "")
 
 
 class InputChanged(Exception):
@@ -207,21 +209,39 @@ class Backfill:
         known = self._deps.config.known_types
         if progress is not None:
             progress(report)
-        while True:
-            lines = reader.take(self._batch_size)
-            report.lines = reader.line - report.resumed_at
-            events = _validate(lines, known, report, self._max_errors)
-            if len(events) < len(lines) and not self._skip_invalid:
-                report.stopped_at = report.stopped_at or lines[0][0]
-            if report.stopped_at is None:
-                stored = await self._store(events, reader, stored, report, final=not lines)
-            elif len(report.bad) >= self._max_errors:
-                break  # nothing more will be stored or listed: stop reading
-            if progress is not None:
-                progress(report)
-            if not lines:
-                break
+        # While one batch's transaction runs (on SQLite, in the writer's thread), the next batch
+        # is read, validated and prepared here.
+        storing: asyncio.Task[Position] | None = None
+        try:
+            while True:
+                lines = reader.take(self._batch_size)
+                report.lines = reader.line - report.resumed_at
+                events = _validate(lines, known, report, self._max_errors)
+                if len(events) < len(lines) and not self._skip_invalid:
+                    report.stopped_at = report.stopped_at or lines[0][0]
+                if report.stopped_at is None:
+                    at = reader.position(_NO_TOTALS)
+                    items = prepare(events, self._namespace)
+                    if storing is not None:
+                        stored = await storing
+                    storing = asyncio.ensure_future(
+                        self._store(items, at, stored, report, final=not lines)
+                    )
+                elif len(report.bad) >= self._max_errors:
+                    break  # nothing more will be stored or listed: stop reading
+                if progress is not None:
+                    progress(report)
+                if not lines:
+                    break
+        except BaseException:
+            if storing is not None:  # a batch read in full is still stored (or rolled back)
+                await asyncio.wait({storing})
+            raise
+        if storing is not None:
+            await storing
         report.finished = report.stopped_at is None
+        if progress is not None:
+            progress(report)
         return report
 
     def _resume(self, reader: _Reader, checkpoint: Checkpoint | None) -> bool:
@@ -239,29 +259,25 @@ class Backfill:
 
     async def _store(
         self,
-        events: list[NativeEvent],
-        reader: _Reader,
+        items: list[PreparedEvent],
+        at: Position,
         stored: Position | None,
         report: ImportReport,
         *,
         final: bool,
     ) -> Position:
-        """Store one batch and move the checkpoint past it, in one transaction."""
-        items = prepare(events, self._namespace)
+        """Store one batch and move the checkpoint from `stored` to `at`, in one transaction."""
         before = report.position
         moved: list[Position] = []
 
         async def checkpoint(session: AsyncSession, results: Sequence[IngestResult]) -> None:
             (result,) = results
-            done = Position(
-                0,
-                0,
-                "",
-                before.accepted + result.accepted,
-                before.duplicates + result.duplicates,
-                before.mqls + len(result.mql_ids),
+            to = replace(
+                at,
+                accepted=before.accepted + result.accepted,
+                duplicates=before.duplicates + result.duplicates,
+                mqls=before.mqls + len(result.mql_ids),
             )
-            to = reader.position(done)
             await advance_checkpoint(
                 session,
                 name=self._name,

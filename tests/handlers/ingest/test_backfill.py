@@ -277,7 +277,7 @@ async def test_two_runs_of_one_import_cannot_both_advance_it(
     data = jsonl(history(300))
 
     with pytest.raises(CheckpointConflict, match="moved meanwhile"):
-        await backfill(runtime, batch_size=100).run(MovedMeanwhile(data, url, 150))
+        await backfill(runtime, batch_size=100).run(MovedMeanwhile(data, url, 250))
 
     assert (await counts(runtime.sessions))["event"] == 100  # the second batch rolled back
     async with runtime.sessions() as session:
