@@ -1,7 +1,7 @@
 """Benchmark of `mqlbot import events`: a year of history from a JSON-lines file, in one process.
 
 Run: python bench/bench_import.py [--db sqlite|postgres] [--events 200000] [--leads 20000]
-     [--batch-size 2000] [--runs 1]
+     [--batch-size 2000] [--runs 1] [--phases]
 
 Writes --events native events (time order, one year, over --leads leads, 1 in 50 lines a repeat)
 to a temporary file, then imports it with the same Backfill the command runs (checkpointed
@@ -21,6 +21,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,11 +30,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_ingest import TOML, TYPES, cpu_seconds, database  # noqa: E402
+from profile_ingest import LABELS, PHASES, timed  # noqa: E402
 
+import handlers.ingest.backfill as backfill_module  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.web import YOUNG_GC_THRESHOLD  # noqa: E402
 from handlers.ingest.backfill import Backfill  # noqa: E402
+
+# The reading side's phases, by the name the backfill module calls them under.
+READER_PHASES = {"_validate": "parse + validate", "prepare": "prepare (dedupe key, texts)"}
 
 
 def write_history(path: Path, events: int, leads: int, seed: int) -> None:
@@ -98,6 +104,12 @@ async def run_once(url: str, source: Path, opts: argparse.Namespace, config: Pat
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+    spent: Counter[str] = Counter()
+    if opts.phases:
+        for name in PHASES:
+            timed(name, spent)
+        for name in READER_PHASES:
+            timed(name, spent, backfill_module)
     wall, cpu = time.perf_counter(), time.process_time()
     with source.open("rb") as stream:
         report = await backfill.run(stream)
@@ -113,6 +125,12 @@ async def run_once(url: str, source: Path, opts: argparse.Namespace, config: Pat
     if server is not None:
         line += f"; PostgreSQL backends {server / events * 1e6:.1f} µs per event"
     print(line)
+    if opts.phases:
+        print("  µs of thread CPU per event:")
+        for name in READER_PHASES:
+            print(f"    reader: {READER_PHASES[name]:<32} {spent[name] / events * 1e6:5.1f}")
+        for name in PHASES:
+            print(f"    writer: {LABELS[name]:<32} {spent[name] / events * 1e6:5.1f}")
     await runtime.close()
 
 
@@ -124,6 +142,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--phases", action="store_true", help="also print CPU per phase")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)

@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +63,9 @@ LABELS = {
 }
 
 
-def timed(name: str, spent: Counter[str]) -> None:
-    """Replace the ingest module's `name` with a wrapper adding its thread CPU time to `spent`."""
-    original: Callable[..., Any] = getattr(ingest_module, name)
+def timed(name: str, spent: Counter[str], module: ModuleType = ingest_module) -> None:
+    """Replace the module's `name` with a wrapper adding its thread CPU time to `spent`."""
+    original: Callable[..., Any] = getattr(module, name)
     if asyncio.iscoroutinefunction(original):
 
         @functools.wraps(original)
@@ -75,7 +76,7 @@ def timed(name: str, spent: Counter[str]) -> None:
             finally:
                 spent[name] += time.thread_time() - start
 
-        setattr(ingest_module, name, wrapper_async)
+        setattr(module, name, wrapper_async)
         return
 
     @functools.wraps(original)
@@ -86,7 +87,7 @@ def timed(name: str, spent: Counter[str]) -> None:
         finally:
             spent[name] += time.thread_time() - start
 
-    setattr(ingest_module, name, wrapper)
+    setattr(module, name, wrapper)
 
 
 class Collector:
