@@ -29,7 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.standin import BotResponse, SlackUserPlayer, StandinServer
-from handlers.slack.actions import ActionId
+from handlers.present.actions import ActionId
 from tests.e2e.card_harness import (
     SDR_CHANNEL,
     SIGNING_SECRET,

@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handlers.context import Deps, HandlerConfig
-from handlers.digest_chart import chart_font, digest_chart_png
 from handlers.jobs.digest import digest_figures
-from handlers.slack.digest_blocks import digest_message
-from handlers.slack.digest_text import digest_catalog
+from handlers.present.digest_blocks import digest_message
+from handlers.present.digest_chart import chart_font, digest_chart_png
+from handlers.present.digest_text import digest_catalog
 from scoring.clock import BusinessCalendar
 from scoring.digest import DigestReport, stats_period, weekly_period
 from scoring.rules import ScoringRules

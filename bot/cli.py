@@ -152,7 +152,7 @@ def demo(
     """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives."""
     if language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
-    from bot.demo import run_demo
+    from bot.demo.run import run_demo
 
     sys.exit(run_demo(keep=keep, language=language))
 

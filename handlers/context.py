@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -50,3 +50,18 @@ class Deps:
     config: HandlerConfig
     sessions: SessionFactory
     clock: Clock
+    # The real clock while ``clock`` is a job's "as if at" instant (``as_if_at``); else None.
+    wall_clock: Clock | None = None
+
+    def as_if_at(self, at: datetime) -> Deps:
+        """These dependencies deciding as if at ``at``; what they queue is still due by now."""
+        return replace(self, clock=lambda: at, wall_clock=self.wall_clock or self.clock)
+
+    def queued_at(self, at: datetime | None = None) -> datetime:
+        """When a message queued at ``at`` (default: ``clock()``) is due to be sent.
+
+        Never later than the real time: ``mqlbot jobs run --at`` a future instant decides as
+        if then but delivers now, because the sender only takes rows due by the wall clock.
+        """
+        when = self.clock() if at is None else at
+        return min(when, (self.wall_clock or self.clock)())

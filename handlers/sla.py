@@ -6,7 +6,7 @@ from collections.abc import Set
 from datetime import datetime
 
 from handlers.context import HandlerConfig
-from handlers.slack.views import SlaStage, SlaView
+from handlers.present.views import SlaStage, SlaView
 from scoring.sla import SlaSnapshot, Stage, next_due_at, sla_status
 from store.models import Mql, MqlState
 

@@ -15,8 +15,8 @@ from slack_bolt.response import BoltResponse
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.slack_app import build_bolt_app
-from handlers.slack.actions import ActionId
-from handlers.slack.blocks.command import SUBCOMMANDS
+from handlers.present.actions import ActionId
+from handlers.present.blocks.command import SUBCOMMANDS
 from manifests import load_manifest
 
 ROOT: Final = Path(__file__).resolve().parents[1]

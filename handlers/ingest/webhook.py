@@ -24,8 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.ingest.native import NativeEvent
+from handlers.present.cards import enqueue_card_post, event_label
 from handlers.sla import initial_nag_due
-from handlers.slack.cards import enqueue_card_post, event_label
 from scoring.engine import LeadScoreState, ScoredEvent, apply_event
 from scoring.qualification import Qualification
 from scoring.rules import ScoringRules

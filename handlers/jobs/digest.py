@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from handlers.context import Deps
-from handlers.digest_chart import digest_chart_png
-from handlers.slack.digest_blocks import digest_message
-from handlers.slack.digest_text import digest_catalog
+from handlers.present.digest_blocks import digest_message
+from handlers.present.digest_chart import digest_chart_png
+from handlers.present.digest_text import digest_catalog
 from scoring.digest import (
     HISTORY_PERIODS,
     DigestReport,
@@ -132,7 +132,7 @@ async def queue_digest(
             kind="post",
             channel=config.marketing_channel,
             payload=message,
-            now=now,
+            now=deps.queued_at(now),
             # The chart shares the post's target: the sender sends it only after the post.
             target_key=post_key,
         ):
@@ -147,7 +147,7 @@ async def queue_digest(
                 "title": catalog.t("digest.chart_title", start=start, end=end),
                 "content_b64": base64.b64encode(chart).decode("ascii"),
             },
-            now=now,
+            now=deps.queued_at(now),
             target_key=post_key,
         ):
             rows += 1

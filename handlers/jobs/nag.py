@@ -11,8 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps, HandlerConfig
 from handlers.jobs.batch import sweep
-from handlers.sla import on_claimed, snapshot_of
-from handlers.slack.blocks.replies import (
+from handlers.present.blocks.replies import (
     auto_assign_notice,
     format_mentions,
     owner_reminder_dm,
@@ -20,9 +19,10 @@ from handlers.slack.blocks.replies import (
     unclaimed_reminder,
     unworked_escalation,
 )
-from handlers.slack.cards import enqueue_card_update, permalink
-from handlers.slack.catalog import Catalog
-from handlers.slack.changes import Change, publish
+from handlers.present.cards import enqueue_card_update, permalink
+from handlers.present.catalog import Catalog
+from handlers.present.changes import Change, publish
+from handlers.sla import on_claimed, snapshot_of
 from scoring.clock import business_elapsed
 from scoring.sla import Action, ReminderLevel, SlaSnapshot, Stage, due_levels, next_due_at
 from store import claims
@@ -47,7 +47,7 @@ async def run_nag(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[str,
     """
     # The card and the outbox rows read the clock: make them see the tick's instant.
     now = now.astimezone(UTC)
-    deps = dataclasses.replace(deps, clock=lambda: now)
+    deps = deps.as_if_at(now)
 
     async def read(
         session: AsyncSession, after: tuple[datetime, int] | None, limit: int
@@ -126,13 +126,18 @@ async def _send(
     mql.sla_breached = mql.sla_breached or first
     mql.version += 1
     mql.updated_at = now
+    queued = deps.queued_at(now)
     if level.stage is Stage.UNCLAIMED:
         if level.action is Action.REMIND:
             await _reply(
-                session, mql, key, unclaimed_reminder(_sdr_mentions(config), elapsed, catalog), now
+                session,
+                mql,
+                key,
+                unclaimed_reminder(_sdr_mentions(config), elapsed, catalog),
+                queued,
             )
             return "unclaimed_reminded"
-        await _reply(session, mql, key, unclaimed_escalation(managers, elapsed, catalog), now)
+        await _reply(session, mql, key, unclaimed_escalation(managers, elapsed, catalog), queued)
         if level.auto_assign:
             return await _auto_assign(session, deps, mql, level, now, catalog)
         return "unclaimed_escalated"
@@ -149,12 +154,12 @@ async def _send(
             dedupe_key=key,
             kind="dm",
             payload={"user": owner, "text": text},
-            now=now,
+            now=queued,
             channel=owner,
             mql_id=mql.id,
         )
         return "owner_reminded"
-    await _reply(session, mql, key, unworked_escalation(managers, owner, elapsed, catalog), now)
+    await _reply(session, mql, key, unworked_escalation(managers, owner, elapsed, catalog), queued)
     return "unworked_escalated"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -12,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.jobs.batch import sweep
-from handlers.slack.blocks.replies import recycle_return_reply
-from handlers.slack.catalog import Catalog
-from handlers.slack.changes import Change, publish
+from handlers.present.blocks.replies import recycle_return_reply
+from handlers.present.catalog import Catalog
+from handlers.present.changes import Change, publish
 from scoring.engine import reset_score, score_at
 from scoring.state import LeadScoreState
 from store.leads import get_lead
@@ -34,7 +33,7 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
     logged and the others still return.
     """
     now = now.astimezone(UTC)
-    deps = dataclasses.replace(deps, clock=lambda: now)
+    deps = deps.as_if_at(now)
     today = now.astimezone(deps.config.timezone).date()
 
     async def read(session: AsyncSession, after: int | None, limit: int) -> Sequence[int]:

@@ -9,11 +9,16 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
+from handlers.present.actions import ActionId
+from handlers.present.blocks import (
+    already_claimed,
+    claim_reply,
+    mql_not_found,
+    not_allowed_to_claim,
+)
+from handlers.present.changes import Change, publish
 from handlers.sla import on_claimed
 from handlers.slack.ack_first import ListenerApp
-from handlers.slack.actions import ActionId
-from handlers.slack.blocks import already_claimed, claim_reply, mql_not_found, not_allowed_to_claim
-from handlers.slack.changes import Change, publish
 from handlers.slack.interaction import (
     Ack,
     Body,

@@ -16,8 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.jobs.digest import digest_figures, digest_keys, queue_digest
-from handlers.slack.ack_first import ListenerApp
-from handlers.slack.blocks.command import (
+from handlers.present.blocks.command import (
     QUEUE_ITEMS,
     SUBCOMMANDS,
     HistoryEntry,
@@ -32,12 +31,13 @@ from handlers.slack.blocks.command import (
     plain_answer,
     queue_message,
 )
-from handlers.slack.cards import event_label, lead_url, permalink
-from handlers.slack.catalog import Catalog
-from handlers.slack.digest_blocks import digest_message
-from handlers.slack.digest_text import digest_catalog
-from handlers.slack.home import enqueue_home_refreshes
-from handlers.slack.views import ActivityView, CardState, LeadView, SlaStage, SlaView
+from handlers.present.cards import event_label, lead_url, permalink
+from handlers.present.catalog import Catalog
+from handlers.present.digest_blocks import digest_message
+from handlers.present.digest_text import digest_catalog
+from handlers.present.home import enqueue_home_refreshes
+from handlers.present.views import ActivityView, CardState, LeadView, SlaStage, SlaView
+from handlers.slack.ack_first import ListenerApp
 from scoring.digest import STATS_PERIODS, Period, stats_period
 from scoring.sla import SlaSnapshot, Stage, sla_status
 from store.events import count_events, recent_activities

@@ -10,9 +10,8 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.slack.ack_first import ListenerApp
-from handlers.slack.actions import DISPOSITION_ACTIONS, ActionId, BlockId
-from handlers.slack.blocks import (
+from handlers.present.actions import DISPOSITION_ACTIONS, ActionId, BlockId
+from handlers.present.blocks import (
     disposition_reply,
     disqualify_modal,
     lead_modal,
@@ -26,8 +25,9 @@ from handlers.slack.blocks import (
     recycle_modal,
     sql_modal,
 )
-from handlers.slack.catalog import Catalog
-from handlers.slack.changes import Change, publish
+from handlers.present.catalog import Catalog
+from handlers.present.changes import Change, publish
+from handlers.slack.ack_first import ListenerApp
 from handlers.slack.interaction import (
     Ack,
     Body,

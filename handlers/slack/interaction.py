@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.slack.catalog import Catalog
+from handlers.present.catalog import Catalog
 from store.models import Mql
 
 log = logging.getLogger(__name__)

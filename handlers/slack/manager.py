@@ -10,10 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.sla import on_claimed
-from handlers.slack.ack_first import ListenerApp
-from handlers.slack.actions import ActionId, BlockId, ManagerAction, parse_manager_value
-from handlers.slack.blocks import (
+from handlers.present.actions import ActionId, BlockId, ManagerAction, parse_manager_value
+from handlers.present.blocks import (
     mql_not_found,
     not_a_manager,
     parse_reassign,
@@ -22,7 +20,9 @@ from handlers.slack.blocks import (
     release_reply,
     reopen_reply,
 )
-from handlers.slack.changes import Change, publish
+from handlers.present.changes import Change, publish
+from handlers.sla import on_claimed
+from handlers.slack.ack_first import ListenerApp
 from handlers.slack.interaction import (
     Ack,
     Body,

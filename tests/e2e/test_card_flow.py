@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from handlers.slack.actions import ActionId, BlockId, ManagerAction, manager_value
+from handlers.present.actions import ActionId, BlockId, ManagerAction, manager_value
 from store.models import AuditEntry, Mql
 from tests.e2e.card_harness import (
     MANAGER,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from handlers.slack.actions import ActionId
+from handlers.present.actions import ActionId
 from store.models import AuditEntry, Mql, OutboxMessage
 from tests.e2e.card_harness import SDR_CHANNEL, extra_sdrs, mql_event, running_bot, until
 

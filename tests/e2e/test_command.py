@@ -14,7 +14,7 @@ from tests.e2e.card_harness import (
     running_bot,
     until,
 )
-from tests.handlers.slack.blockkit import visible_text
+from tests.handlers.present.blockkit import visible_text
 
 
 async def claimed_card(bot: Bot) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,11 +60,14 @@ def config(**changes: Any) -> HandlerConfig:
     return dataclasses.replace(base, **changes)
 
 
-def deps(sessions: SessionFactory, cfg: HandlerConfig | None = None) -> Deps:
-    def clock() -> datetime:
-        raise AssertionError("jobs must use the `now` they are given, not the clock")
+# The wall clock jobs see: later than every test's `now`. Jobs decide at the `now` they are
+# given and read the clock only for when their messages are due (the earlier of the two), so a
+# job that decided by the clock would judge everything as of this far-off day and fail its test.
+WALL_CLOCK = datetime(2100, 1, 1, tzinfo=UTC)
 
-    return Deps(config=cfg or config(), sessions=sessions, clock=clock)
+
+def deps(sessions: SessionFactory, cfg: HandlerConfig | None = None) -> Deps:
+    return Deps(config=cfg or config(), sessions=sessions, clock=lambda: WALL_CLOCK)
 
 
 async def add_mql(

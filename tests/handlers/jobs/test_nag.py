@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from handlers.jobs.nag import run_nag
+from handlers.present.views import SlaStage, SlaView
 from handlers.sla import card_sla, initial_nag_due, on_claimed
-from handlers.slack.views import SlaStage, SlaView
 from store.engine import SessionFactory
 from store.models import MqlState
 from tests.handlers.jobs.builders import (

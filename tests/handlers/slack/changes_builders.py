@@ -13,7 +13,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlmodel import col, select
 
 from handlers.context import Deps, HandlerConfig
-from handlers.slack.actions import ActionId, BlockId
+from handlers.present.actions import ActionId, BlockId
 from scoring.clock import BusinessCalendar
 from scoring.rules import ScoringRules
 from scoring.sla import default_levels

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.slack.actions import ActionId
+from handlers.present.actions import ActionId
 from handlers.slack.claim import ClaimGate, handle_claim
 from handlers.slack.membership import Membership
 from store.engine import SessionFactory

@@ -13,7 +13,7 @@ from handlers.slack.commands import CommandError, Request, handle_mql, parse
 from store.engine import SessionFactory
 from store.models import Lead, OutboxMessage, SdrState
 from store.sdrs import pick_sdr
-from tests.handlers.slack.blockkit import message_problems, visible_text
+from tests.handlers.present.blockkit import message_problems, visible_text
 from tests.handlers.slack.test_home_data import (
     AIKO,
     KEN,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.slack.blocks.command import (
+from handlers.present.blocks.command import (
     QUEUE_ITEMS,
     HistoryEntry,
     LeadDetail,
@@ -16,9 +16,9 @@ from handlers.slack.blocks.command import (
     lead_message,
     queue_message,
 )
-from handlers.slack.catalog import Catalog
-from handlers.slack.views import ActivityView, CardState, LeadView, SlaStage, SlaView
-from tests.handlers.slack.blockkit import message_problems, visible_text
+from handlers.present.catalog import Catalog
+from handlers.present.views import ActivityView, CardState, LeadView, SlaStage, SlaView
+from tests.handlers.present.blockkit import message_problems, visible_text
 from tests.handlers.slack.test_home_data import NOW, TOKYO
 
 LONG = "長" * 5000

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from handlers.slack.actions import ActionId, BlockId
+from handlers.present.actions import ActionId, BlockId
 from handlers.slack.dispositions import (
     handle_disposition_button,
     handle_recycle_reason,

@@ -9,18 +9,18 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from handlers.slack.home import (
+from handlers.present.home import (
     enqueue_home_refresh,
     enqueue_home_refreshes,
     load_home,
     on_app_home_opened,
     render_home,
 )
-from handlers.slack.views import WeekFigures
+from handlers.present.views import WeekFigures
 from store.engine import SessionFactory, create_engine, session_factory
 from store.models import Lead, Mql, OutboxMessage
 from store.sdrs import set_away
-from tests.handlers.slack.blockkit import view_problems, visible_text
+from tests.handlers.present.blockkit import view_problems, visible_text
 from tests.handlers.slack.test_home_data import (
     AIKO,
     KEN,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.slack.actions import ActionId, BlockId, ManagerAction, manager_value
+from handlers.present.actions import ActionId, BlockId, ManagerAction, manager_value
 from handlers.slack.manager import handle_menu, handle_reassign
 from store.engine import SessionFactory
 from store.models import MqlState

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
 
-from handlers.slack.actions import ActionId, BlockId, check_opaque_id
-from handlers.slack.blocks._text import (
+from handlers.present.actions import ActionId, BlockId, check_opaque_id
+from handlers.present.blocks._text import (
     MAX_HINT,
     MAX_LABEL,
     MAX_MODAL_TITLE,
@@ -20,7 +20,7 @@ from handlers.slack.blocks._text import (
     mrkdwn_text,
     plain_text,
 )
-from handlers.slack.catalog import Catalog
+from handlers.present.catalog import Catalog
 
 NOTE_MAX_LENGTH: Final = 2000
 """Longest note or next step a user may type (Slack enforces it in the input)."""

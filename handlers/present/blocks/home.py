@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from handlers.slack.actions import ActionId, check_opaque_id
-from handlers.slack.blocks._text import (
+from handlers.present.actions import ActionId, check_opaque_id
+from handlers.present.blocks._text import (
     DASH,
     MAX_BUTTON_TEXT,
     MAX_HEADER_TEXT,
@@ -22,9 +22,9 @@ from handlers.slack.blocks._text import (
     mrkdwn_text,
     plain_text,
 )
-from handlers.slack.blocks.card import sla_text
-from handlers.slack.catalog import Catalog, format_number
-from handlers.slack.views import CardState, HomeItem, HomeView, WeekFigures
+from handlers.present.blocks.card import sla_text
+from handlers.present.catalog import Catalog, format_number
+from handlers.present.views import CardState, HomeItem, HomeView, WeekFigures
 
 HOME_ITEMS: Final = 20
 """How many MQLs each App Home list shows before "+N more" (keeps the tab under 100 blocks)."""

@@ -23,7 +23,9 @@ from bot.jobs import registry, run_in_slot
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.standin import SlackUserPlayer, StandinServer, Workspace
+from bot.standin.player import BotResponse
 from bot.standin.render import render_channel
+from bot.standin.state import View
 from bot.web import create_web_app
 from bot.worker import background
 from store.migrate import upgrade
@@ -161,13 +163,18 @@ def demo_settings(
 
 
 class DemoClock:
-    """The real time plus the demo's fast-forwards: the whole bot reads this one clock."""
+    """The demo's time: it runs from ``start`` (default: now) at the real pace, plus fast-forwards.
 
-    def __init__(self) -> None:
+    The whole bot reads this one clock, so the story can be told as of any instant.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._base = datetime.now(UTC) if start is None else start.astimezone(UTC)
+        self._began = time.monotonic()
         self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self._base + timedelta(seconds=time.monotonic() - self._began) + self.offset
 
     def advance(self, delta: timedelta) -> None:
         """Jump ahead, as if that much time had passed."""
@@ -181,8 +188,9 @@ def _free_port() -> int:
         return port
 
 
-def _signed(body: bytes, secret: str) -> dict[str, str]:
-    stamp = str(int(time.time()))
+def _signed(body: bytes, secret: str, at: datetime) -> dict[str, str]:
+    """Headers of a native webhook request signed at ``at`` (the bot checks it on its clock)."""
+    stamp = str(int(at.timestamp()))
     mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     return {
         "Content-Type": "application/json",
@@ -220,10 +228,13 @@ async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> 
 class Demo:
     """One run of the demo: the stand-in, the bot's HTTP app and the scripted users."""
 
-    def __init__(self, workdir: Path, language: str, say: Say) -> None:
+    def __init__(
+        self, workdir: Path, language: str, say: Say, start: datetime | None = None
+    ) -> None:
         self.workdir = workdir
         self.language = language
         self.say = say
+        self.start = start
         self.state = Workspace.seeded(sdr_channel=SDR_CHANNEL, marketing_channel=MARKETING_CHANNEL)
 
     def cards(self) -> list[str]:
@@ -242,7 +253,7 @@ class Demo:
                 language=self.language,
             )
             upgrade(settings.database_url)
-            clock = DemoClock()
+            clock = DemoClock(self.start)
             runtime = Runtime.build(settings, clock=clock)
             port = _free_port()
             # The sender runs as in production; the scheduled jobs are run by the script below
@@ -278,12 +289,13 @@ class Demo:
         secret: str,
     ) -> None:
         say = self.say
-        now = datetime.now(UTC)
-        body = json.dumps({"events": _events(now)}, ensure_ascii=False).encode()
-        say(
-            f"→ POST /webhooks/events with {len(_events(now))} events for {len(SAMPLE_LEADS)} leads"
+        now = clock()
+        events = _events(now)
+        body = json.dumps({"events": events}, ensure_ascii=False).encode()
+        say(f"→ POST /webhooks/events with {len(events)} events for {len(SAMPLE_LEADS)} leads")
+        answer = await http.post(
+            "/webhooks/events", content=body, headers=_signed(body, secret, now)
         )
-        answer = await http.post("/webhooks/events", content=body, headers=_signed(body, secret))
         say(f"← {answer.status_code} {answer.text}")
         expected = len(answer.json().get("mqls", []))
         await _until(lambda: len(self.cards()) >= expected, f"{expected} MQL cards")
@@ -297,9 +309,9 @@ class Demo:
             else {"sql": "SQL", "recycled": "Recycled", "disqualified": "Disqualified"}
         )
 
-        async def step(text: str, action: Awaitable[Any]) -> None:
+        async def step(text: str, action: Awaitable[BotResponse]) -> None:
             say(f"→ {text}")
-            await action
+            _answered(await action, text)
             await asyncio.sleep(0.3)
 
         if len(cards) >= 1:
@@ -316,12 +328,13 @@ class Demo:
             await _until(
                 lambda: _has_button(player, cards[0], labels["sql"]), "the disposition buttons"
             )
-            await step(
+            await self._through_modal(
+                player,
                 "佐藤 classifies it as SQL",
-                player.click("U_SATO", SDR_CHANNEL, cards[0], labels["sql"]),
-            )
-            await self._submit_latest_view(
-                player, "U_SATO", {"note": "Budget approved for Q1; meeting booked."}
+                "U_SATO",
+                cards[0],
+                labels["sql"],
+                {"note": "Budget approved for Q1; meeting booked."},
             )
         if len(cards) >= 2:
             await step(
@@ -331,11 +344,14 @@ class Demo:
             await _until(
                 lambda: _has_button(player, cards[1], labels["recycled"]), "the disposition buttons"
             )
-            await step(
+            await self._through_modal(
+                player,
                 "Emily recycles it: timing",
-                player.click("U_EMILY", SDR_CHANNEL, cards[1], labels["recycled"]),
+                "U_EMILY",
+                cards[1],
+                labels["recycled"],
+                {"reason": "timing"},
             )
-            await self._submit_latest_view(player, "U_EMILY", {"reason": "timing"})
         if len(cards) >= 4:
             await step(
                 "田中 claims the fourth card",
@@ -345,11 +361,14 @@ class Demo:
                 lambda: _has_button(player, cards[3], labels["disqualified"]),
                 "the disposition buttons",
             )
-            await step(
+            await self._through_modal(
+                player,
                 "田中 disqualifies it: student",
-                player.click("U_TANAKA", SDR_CHANNEL, cards[3], labels["disqualified"]),
+                "U_TANAKA",
+                cards[3],
+                labels["disqualified"],
+                {"reason": "student"},
             )
-            await self._submit_latest_view(player, "U_TANAKA", {"reason": "student"})
 
         jobs = registry()
         await self._drained(runtime)
@@ -365,11 +384,33 @@ class Demo:
         for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
             say(render_channel(self.state, channel, for_user="U_TANAKA", tz=TIMEZONE))
 
-    async def _submit_latest_view(
-        self, player: SlackUserPlayer, user: str, wanted: dict[str, str]
+    async def _through_modal(
+        self,
+        player: SlackUserPlayer,
+        text: str,
+        user: str,
+        card: str,
+        label: str,
+        wanted: dict[str, str],
     ) -> None:
-        await _until(lambda: any(v.user_id == user for v in self.state.views.values()), "the modal")
-        view = [v for v in self.state.views.values() if v.user_id == user][-1]
+        """Click ``label`` on the card, then fill in and submit the modal that click opened.
+
+        Only a modal opened after the click will do: the user's App Home is a view too, and the
+        bot publishes it whenever the user's MQLs change, at a moment that depends on timing.
+        """
+        before = set(self.state.views)
+        self.say(f"→ {text}")
+        _answered(await player.click(user, SDR_CHANNEL, card, label), text)
+
+        def opened() -> list[View]:
+            return [
+                v
+                for key, v in list(self.state.views.items())
+                if key not in before and v.user_id == user and v.type == "modal"
+            ]
+
+        await _until(lambda: bool(opened()), f"the modal of {text!r}")
+        view = opened()[-1]
         values: dict[str, Any] = {}
         for block in view.payload.get("blocks", []):
             if block.get("type") != "input":
@@ -379,7 +420,9 @@ class Demo:
                 if key in action:
                     values[block["block_id"]] = value
         self.say(f"  submits the modal: {wanted}")
-        await player.submit_view(user, view, values)
+        answer = _answered(await player.submit_view(user, view, values), text)
+        if answer.body.strip() and answer.json().get("response_action") == "errors":
+            raise RuntimeError(f"demo: the modal of {text!r} refused {wanted}: {answer.body}")
         await asyncio.sleep(0.3)
 
     async def _drained(self, runtime: Runtime, within: float = 20.0) -> None:
@@ -393,6 +436,13 @@ class Demo:
         self.say("  (some messages were still queued when the demo stopped)")
 
 
+def _answered(answer: BotResponse, what: str) -> BotResponse:
+    """The bot's answer to a click or submission; a failed one stops the demo, saying which."""
+    if answer.status != 200:
+        raise RuntimeError(f"demo: {what!r} got HTTP {answer.status}: {answer.body[:200]}")
+    return answer
+
+
 def _has_button(player: SlackUserPlayer, ts: str, label: str) -> bool:
     try:
         player.find_button(SDR_CHANNEL, ts, label)
@@ -401,13 +451,22 @@ def _has_button(player: SlackUserPlayer, ts: str, label: str) -> bool:
     return True
 
 
-def run_demo(*, keep: Path | None = None, language: str = "en", say: Say = print) -> int:
-    """Run the demo to its end and print what the channels received; return the exit status."""
+def run_demo(
+    *,
+    keep: Path | None = None,
+    language: str = "en",
+    say: Say = print,
+    start: datetime | None = None,
+) -> int:
+    """Run the demo to its end and print what the channels received; return the exit status.
+
+    ``start`` tells the story as of that instant instead of now (the tests use awkward ones).
+    """
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        asyncio.run(Demo(keep, language, say).run())
+        asyncio.run(Demo(keep, language, say, start).run())
         say(f"demo database kept in {keep / 'mqlbot.db'}")
         return 0
     with tempfile.TemporaryDirectory(prefix="mqlbot-demo-") as workdir:
-        asyncio.run(Demo(Path(workdir), language, say).run())
+        asyncio.run(Demo(Path(workdir), language, say, start).run())
     return 0

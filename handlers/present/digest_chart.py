@@ -14,9 +14,9 @@ from matplotlib.font_manager import fontManager
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import MaxNLocator
 
-from handlers.slack.catalog import Catalog
-from handlers.slack.digest_blocks import group_name
-from handlers.slack.digest_text import digest_catalog
+from handlers.present.catalog import Catalog
+from handlers.present.digest_blocks import group_name
+from handlers.present.digest_text import digest_catalog
 from scoring.digest import MIN_RATE_BASE, DigestReport
 
 # Families known to cover Japanese, best first: Debian's fonts-noto-cjk, fonts-ipafont-gothic,

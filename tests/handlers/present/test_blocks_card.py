@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.slack.actions import ActionId
-from handlers.slack.blocks import CARD_ACTIVITIES, card_blocks, card_text
-from handlers.slack.catalog import Catalog
-from handlers.slack.views import (
+from handlers.present.actions import ActionId
+from handlers.present.blocks import CARD_ACTIVITIES, card_blocks, card_text
+from handlers.present.catalog import Catalog
+from handlers.present.views import (
     ActivityView,
     CardState,
     CardView,
@@ -22,7 +22,7 @@ from handlers.slack.views import (
     SlaView,
 )
 from scoring.qualification import Qualification
-from tests.handlers.slack.blockkit import message_problems, visible_text
+from tests.handlers.present.blockkit import message_problems, visible_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EN = Catalog("en", TOKYO)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Final
 
-from handlers.slack.blocks._text import MAX_FALLBACK_TEXT, clip_mrkdwn, esc, escape, link
-from handlers.slack.catalog import Catalog
+from handlers.present.blocks._text import MAX_FALLBACK_TEXT, clip_mrkdwn, esc, escape, link
+from handlers.present.catalog import Catalog
 
 _ID: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _REASON: Final = 200

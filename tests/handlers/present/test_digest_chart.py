@@ -9,8 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.context import Language
-from handlers.digest_chart import BASE_FAMILY, ChartFont, _drawable, chart_font, digest_chart_png
-from handlers.slack.digest_text import digest_catalog
+from handlers.present.digest_chart import (
+    BASE_FAMILY,
+    ChartFont,
+    _drawable,
+    chart_font,
+    digest_chart_png,
+)
+from handlers.present.digest_text import digest_catalog
 from scoring.digest import ClaimTimes, Conversion, DigestReport, Outcomes, Period, PeriodFigures
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.slack.blocks import (
+from handlers.present.blocks import (
     card_blocks,
     card_text,
     disposition_reply,
@@ -19,8 +19,8 @@ from handlers.slack.blocks import (
     recycle_modal,
     sql_modal,
 )
-from handlers.slack.catalog import Catalog
-from handlers.slack.views import (
+from handlers.present.catalog import Catalog
+from handlers.present.views import (
     ActivityView,
     CardState,
     CardView,
@@ -34,7 +34,7 @@ from handlers.slack.views import (
     TeamView,
     WeekFigures,
 )
-from tests.handlers.slack.blockkit import message_problems, view_problems
+from tests.handlers.present.blockkit import message_problems, view_problems
 
 CATALOGS = st.sampled_from(
     [Catalog("en", ZoneInfo("Asia/Tokyo")), Catalog("ja", ZoneInfo("America/New_York"))]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Final
 
-from handlers.slack.blocks._text import (
+from handlers.present.blocks._text import (
     MAX_FALLBACK_TEXT,
     MAX_HEADER_TEXT,
     MAX_SECTION_TEXT,
@@ -18,7 +18,7 @@ from handlers.slack.blocks._text import (
     mrkdwn_text,
     plain_text,
 )
-from handlers.slack.catalog import Catalog, format_number
+from handlers.present.catalog import Catalog, format_number
 from scoring.digest import (
     MIN_RATE_BASE,
     Conversion,

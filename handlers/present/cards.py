@@ -9,10 +9,10 @@ from urllib.parse import quote
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.present.blocks import card_blocks, card_text
+from handlers.present.catalog import Catalog
+from handlers.present.views import ActivityView, CardState, CardView, LeadView, RequalifiedView
 from handlers.sla import card_sla
-from handlers.slack.blocks import card_blocks, card_text
-from handlers.slack.catalog import Catalog
-from handlers.slack.views import ActivityView, CardState, CardView, LeadView, RequalifiedView
 from store.events import recent_activities
 from store.leads import get_lead
 from store.models import Lead, Mql
@@ -145,7 +145,7 @@ async def enqueue_card_post(session: AsyncSession, deps: Deps, mql_id: int) -> i
         dedupe_key=f"card:{mql_id}",
         kind="post",
         payload={"channel": channel, **payload},
-        now=deps.clock(),
+        now=deps.queued_at(),
         channel=channel,
         target_key=card_target(mql_id),
         mql_id=mql_id,
@@ -170,7 +170,7 @@ async def enqueue_card_update(session: AsyncSession, deps: Deps, mql_id: int) ->
         dedupe_key=f"card:{mql_id}:v{mql.version}",
         kind="update",
         payload={"channel": channel, "ts": mql.slack_ts, **payload},
-        now=deps.clock(),
+        now=deps.queued_at(),
         channel=channel,
         target_key=card_target(mql_id),
         mql_id=mql_id,

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-from handlers.slack import catalog_en, catalog_ja
+from handlers.present import catalog_en, catalog_ja
 from scoring.qualification import format_score
 
 Language = Literal["en", "ja"]

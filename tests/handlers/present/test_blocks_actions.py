@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.slack.actions import (
+from handlers.present.actions import (
     DISPOSITION_ACTIONS,
     ActionId,
     ManagerAction,

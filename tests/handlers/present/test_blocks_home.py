@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.slack.blocks import HOME_ITEMS, home_view
-from handlers.slack.catalog import Catalog
-from handlers.slack.views import (
+from handlers.present.blocks import HOME_ITEMS, home_view
+from handlers.present.catalog import Catalog
+from handlers.present.views import (
     CardState,
     HomeItem,
     HomeView,
@@ -17,7 +17,7 @@ from handlers.slack.views import (
     TeamView,
     WeekFigures,
 )
-from tests.handlers.slack.blockkit import view_problems, visible_text
+from tests.handlers.present.blockkit import view_problems, visible_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EN = Catalog("en", TOKYO)

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.slack.catalog import placeholders
-from handlers.slack.digest_blocks import conversion_line, digest_message, message_url
-from handlers.slack.digest_text import EN, JA, digest_catalog
+from handlers.present.catalog import placeholders
+from handlers.present.digest_blocks import conversion_line, digest_message, message_url
+from handlers.present.digest_text import EN, JA, digest_catalog
 from scoring.digest import (
     ClaimTimes,
     Conversion,

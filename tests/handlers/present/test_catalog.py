@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.slack.catalog import MESSAGES, Catalog, format_number, humanise, placeholders
+from handlers.present.catalog import MESSAGES, Catalog, format_number, humanise, placeholders
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EN = Catalog("en", TOKYO)

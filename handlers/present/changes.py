@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.slack.cards import enqueue_card_update
-from handlers.slack.home import enqueue_home_refreshes
+from handlers.present.cards import enqueue_card_update
+from handlers.present.home import enqueue_home_refreshes
 from store import audit
 from store.leads import get_lead
 from store.models import Mql
@@ -64,7 +64,7 @@ async def publish(session: AsyncSession, deps: Deps, change: Change, *, now: dat
         kind="reply",
         payload={"text": change.reply}
         | ({"channel": mql.slack_channel} if mql.slack_channel else {}),
-        now=now,
+        now=deps.queued_at(now),
         channel=mql.slack_channel,
         target_key=card_target(mql_id),
         mql_id=mql_id,
@@ -75,7 +75,7 @@ async def publish(session: AsyncSession, deps: Deps, change: Change, *, now: dat
             dedupe_key=f"webhook:{mql_id}:v{version}",
             kind="webhook",
             payload=await webhook_payload(session, change, now=now),
-            now=now,
+            now=deps.queued_at(now),
             mql_id=mql_id,
         )
     # The owners' and the managers' Home tabs list this MQL: refresh them (at most once a minute).

@@ -19,12 +19,10 @@ from typing import Any, Final, Protocol, overload
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.slack.ack_first import ListenerApp
-from handlers.slack.actions import ActionId
-from handlers.slack.blocks import HOME_ITEMS, home_view
-from handlers.slack.cards import permalink
-from handlers.slack.interaction import catalog_of
-from handlers.slack.views import (
+from handlers.present.actions import ActionId
+from handlers.present.blocks import HOME_ITEMS, home_view
+from handlers.present.cards import permalink
+from handlers.present.views import (
     CardState,
     HomeItem,
     HomeView,
@@ -34,6 +32,8 @@ from handlers.slack.views import (
     TeamView,
     WeekFigures,
 )
+from handlers.slack.ack_first import ListenerApp
+from handlers.slack.interaction import catalog_of
 from scoring.digest import sla_cutoffs
 from scoring.sla import SlaSnapshot, Stage, sla_status
 from store.home import (
@@ -227,13 +227,13 @@ async def enqueue_home_refresh(session: AsyncSession, deps: Deps, user_id: str) 
     Call it after the change is written (the view is rendered from this session). Returns the
     new outbox row id, or None when a waiting row of this user took the newer view instead.
     """
-    now = deps.clock()
-    payload = {"user_id": user_id, "view": await render_home(session, deps, user_id, now)}
-    bucket = _bucket(now)
+    payload = {"user_id": user_id, "view": await render_home(session, deps, user_id, deps.clock())}
+    queued = deps.queued_at()
+    bucket = _bucket(queued)
     for due in (bucket, bucket + REFRESH_BUCKET):
         key = refresh_key(user_id, due)
         row_id = await enqueue(
-            session, dedupe_key=key, kind="home", payload=payload, now=max(now, due)
+            session, dedupe_key=key, kind="home", payload=payload, now=max(queued, due)
         )
         if row_id is not None:
             return row_id

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.slack.blocks import (
+from handlers.present.blocks import (
     already_claimed,
     auto_assign_notice,
     claim_reply,
@@ -26,7 +26,7 @@ from handlers.slack.blocks import (
     unclaimed_reminder,
     unworked_escalation,
 )
-from handlers.slack.catalog import Catalog
+from handlers.present.catalog import Catalog
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EN = Catalog("en", TOKYO)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from handlers.slack.blocks._text import (
+from handlers.present.blocks._text import (
     MAX_FALLBACK_TEXT,
     MAX_HEADER_TEXT,
     MAX_SECTION_TEXT,
@@ -21,9 +21,9 @@ from handlers.slack.blocks._text import (
     mrkdwn_text,
     plain_text,
 )
-from handlers.slack.blocks.card import sla_text
-from handlers.slack.catalog import Catalog, format_number
-from handlers.slack.views import ActivityView, CardState, LeadView, SlaView
+from handlers.present.blocks.card import sla_text
+from handlers.present.catalog import Catalog, format_number
+from handlers.present.views import ActivityView, CardState, LeadView, SlaView
 
 SUBCOMMANDS: Final = ("queue", "stats", "lead", "away", "back", "digest", "help")
 """The sub-commands in the order the help lists them."""

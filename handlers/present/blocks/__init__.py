@@ -1,8 +1,14 @@
 """Pure Block Kit builders: the MQL card, the modals, the App Home, and reply texts."""
 
-from handlers.slack.blocks.card import CARD_ACTIVITIES, card_blocks, card_text, lead_name, sla_text
-from handlers.slack.blocks.home import HOME_ITEMS, home_view
-from handlers.slack.blocks.modals import (
+from handlers.present.blocks.card import (
+    CARD_ACTIVITIES,
+    card_blocks,
+    card_text,
+    lead_name,
+    sla_text,
+)
+from handlers.present.blocks.home import HOME_ITEMS, home_view
+from handlers.present.blocks.modals import (
     DisqualifyInput,
     LeadInput,
     ReassignInput,
@@ -20,7 +26,7 @@ from handlers.slack.blocks.modals import (
     recycle_modal,
     sql_modal,
 )
-from handlers.slack.blocks.replies import (
+from handlers.present.blocks.replies import (
     already_claimed,
     auto_assign_notice,
     claim_reply,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from handlers.slack.actions import (
+from handlers.present.actions import (
     DISPOSITION_ACTIONS,
     ActionId,
     ManagerAction,
     check_opaque_id,
     manager_value,
 )
-from handlers.slack.blocks._text import (
+from handlers.present.blocks._text import (
     DASH,
     MAX_BUTTON_TEXT,
     MAX_FALLBACK_TEXT,
@@ -30,8 +30,8 @@ from handlers.slack.blocks._text import (
     mrkdwn_text,
     plain_text,
 )
-from handlers.slack.catalog import Catalog, format_number
-from handlers.slack.views import CardState, CardView, SlaStage, SlaView
+from handlers.present.catalog import Catalog, format_number
+from handlers.present.views import CardState, CardView, SlaStage, SlaView
 
 CARD_ACTIVITIES: Final = 5
 """How many of the most recent activities the card lists before "+N more"."""

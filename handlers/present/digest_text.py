@@ -7,7 +7,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.context import Language
-from handlers.slack.catalog import MESSAGES, Catalog
+from handlers.present.catalog import MESSAGES, Catalog
 
 EN: Final[dict[str, str]] = {
     "digest.title": "MQL digest: {start} – {end}",

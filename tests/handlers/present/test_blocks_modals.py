@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.slack.actions import ActionId, BlockId
-from handlers.slack.blocks import (
+from handlers.present.actions import ActionId, BlockId
+from handlers.present.blocks import (
     disqualify_modal,
     lead_modal,
     parse_disqualify,
@@ -22,9 +22,9 @@ from handlers.slack.blocks import (
     recycle_modal,
     sql_modal,
 )
-from handlers.slack.blocks.modals import DisqualifyInput, LeadInput, RecycleInput, SqlInput
-from handlers.slack.catalog import Catalog
-from tests.handlers.slack.blockkit import view_problems
+from handlers.present.blocks.modals import DisqualifyInput, LeadInput, RecycleInput, SqlInput
+from handlers.present.catalog import Catalog
+from tests.handlers.present.blockkit import view_problems
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EN = Catalog("en", TOKYO)

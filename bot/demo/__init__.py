@@ -1,0 +1,1 @@
+"""`mqlbot demo`: the bot driven against the local Slack stand-in (a tool, not composition)."""
