@@ -17,6 +17,7 @@ from store.leads import (
     save_leads,
 )
 
+
 @pytest.fixture
 async def sessions(any_db_url: str) -> AsyncIterator[SessionFactory]:
     """These tests run on both stores (each has its own raw statements)."""
