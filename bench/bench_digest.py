@@ -3,7 +3,7 @@
 Run: python bench/bench_digest.py [--url sqlite:///bench/out/digest.db | postgresql://…/mqlbot_bench]
      [--at 2026-11-30T09:00:00+09:00] [--repeat 3] [--language en|ja]
 Build the database first with bench/gen_digest_db.py. Measures, in a fresh process:
-1. the figures (`handlers.jobs.digest.digest_figures`: the week, four earlier weeks, the two
+1. the figures (`handlers.digest.digest_figures`: the week, four earlier weeks, the two
    lists; ~30 SQL statements) — best and worst of --repeat runs, cold first;
 2. the same for `/mql stats quarter` (13 weeks plus four earlier quarters);
 3. the Block Kit message and the chart PNG;
@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handlers.context import Deps, HandlerConfig
-from handlers.jobs.digest import digest_figures
+from handlers.digest import digest_figures
 from handlers.present.digest_blocks import digest_message
 from handlers.present.digest_chart import chart_font, digest_chart_png
 from handlers.present.digest_text import digest_catalog

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module
 from typing import Any
 
 from bot.runtime import Runtime
@@ -19,6 +18,7 @@ from handlers.jobs.decay import run_decay
 from handlers.jobs.nag import run_nag
 from handlers.jobs.prune import run_prune
 from handlers.jobs.recycle import run_recycle
+from handlers.jobs.weekly_digest import run_digest
 from store.jobs import (
     claim_slot,
     day_slot,
@@ -33,9 +33,6 @@ log = logging.getLogger(__name__)
 
 JobFn = Callable[[Deps, datetime], Awaitable[dict[str, Any]]]
 SlotFn = Callable[[datetime, HandlerConfig], str]
-# The digest is another module's; it joins the registry once handlers/jobs/digest.py defines
-# `run_digest(deps, now) -> dict`.
-DIGEST_MODULE = "handlers.jobs.digest"
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -56,26 +53,11 @@ def registry() -> dict[str, JobSpec]:
         JobSpec("recycle", run_recycle, lambda at, _c: hour_slot(at), timedelta(minutes=30)),
         JobSpec("decay", run_decay, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
         JobSpec("prune", run_prune, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
+        JobSpec(
+            "digest", run_digest, lambda at, c: week_slot(at, c.timezone), timedelta(minutes=30)
+        ),
     ]
-    digest = _digest_job()
-    if digest is not None:
-        jobs.append(
-            JobSpec(
-                "digest", digest, lambda at, c: week_slot(at, c.timezone), timedelta(minutes=30)
-            )
-        )
     return {job.name: job for job in jobs}
-
-
-def _digest_job() -> JobFn | None:
-    try:
-        module = import_module(DIGEST_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != DIGEST_MODULE:
-            raise
-        return None
-    run: JobFn | None = getattr(module, "run_digest", None)
-    return run
 
 
 class JobNotAvailable(Exception):

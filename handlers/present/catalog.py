@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
+from handlers.context import Deps
 from handlers.present import catalog_en, catalog_ja
 from scoring.qualification import format_score
 
@@ -227,3 +228,8 @@ class Catalog:
             label = label_list[index] if index < len(label_list) else None
             texts.append(self.event_text(str(event_type), str(label) if label else None))
         return texts
+
+
+def catalog_of(deps: Deps) -> Catalog:
+    """The message catalog in the configured language and time zone."""
+    return Catalog(deps.config.language, deps.config.timezone)

@@ -1,7 +1,7 @@
-"""The App Home: publish a user's tab when they open it, and queue rate-limited refreshes.
+"""The App Home's content: load and render a user's tab, and queue rate-limited refreshes.
 
-Opening the tab publishes at once (``views.publish`` through the listener's client: the user
-is looking at it). Changes to someone's MQLs refresh their tab through the outbox instead, at
+The listener (``handlers.slack.home``) publishes at once when a user opens the tab. Changes
+to someone's MQLs refresh their tab through the outbox instead, at
 most one publish per user per minute: ``enqueue_home_refresh`` renders the *current* state in
 the caller's transaction and queues it under ``home:<user>:<minute>``. A second change in the
 same minute replaces the waiting row's view; if that row is already sent or on its way, the
@@ -12,16 +12,16 @@ arrives and never more than once a minute.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol, overload
+from typing import Any, Final, overload
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.present.actions import ActionId
 from handlers.present.blocks import HOME_ITEMS, home_view
 from handlers.present.cards import permalink
+from handlers.present.catalog import catalog_of
 from handlers.present.views import (
     CardState,
     HomeItem,
@@ -32,14 +32,11 @@ from handlers.present.views import (
     TeamView,
     WeekFigures,
 )
-from handlers.slack.ack_first import ListenerApp
-from handlers.slack.interaction import catalog_of
 from scoring.digest import sla_cutoffs
 from scoring.sla import SlaSnapshot, Stage, sla_status
 from store.home import (
     MqlRow,
     claimed_by,
-    first_delivery,
     overdue,
     owner_loads,
     owner_week,
@@ -53,12 +50,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_BUCKET: Final = timedelta(minutes=1)
 """At most one queued App Home publish per user per bucket."""
-
-
-class HomePublisher(Protocol):
-    """The one Web API method the tab needs (slack_sdk's AsyncWebClient, or a test fake)."""
-
-    async def views_publish(self, *, user_id: str, view: dict[str, Any]) -> Any: ...
 
 
 class _Listed(Sequence[HomeItem]):
@@ -184,33 +175,6 @@ async def render_home(
     return home_view(view, catalog_of(deps), now)
 
 
-async def on_app_home_opened(
-    event: dict[str, Any], body: dict[str, Any], client: HomePublisher, deps: Deps
-) -> bool:
-    """Publish the user's Home tab; returns whether it did.
-
-    Only the Home tab (not Messages), and once per Events API delivery: Slack redelivers an
-    event it got no 2xx for within 3 s even while the first attempt is still running, so the
-    ``event_id`` is recorded (committed) before any work and a redelivery does nothing.
-    """
-    if event.get("tab", "home") != "home":
-        return False
-    user_id = str(event.get("user") or "")
-    if not user_id:
-        log.warning("app_home_opened without a user: ignored")
-        return False
-    now = deps.clock()
-    event_id = str(body.get("event_id") or "")
-    if event_id:
-        async with deps.sessions() as session, session.begin():
-            if not await first_delivery(session, event_id=event_id, now=now):
-                return False
-    async with deps.sessions() as session:
-        view = await render_home(session, deps, user_id, now)
-    await client.views_publish(user_id=user_id, view=view)
-    return True
-
-
 def _bucket(now: datetime) -> datetime:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     return (now - (now - epoch) % REFRESH_BUCKET).astimezone(UTC)
@@ -254,20 +218,3 @@ async def enqueue_home_refreshes(
         wanted |= deps.config.managers
     for user_id in sorted(wanted):
         await enqueue_home_refresh(session, deps, user_id)
-
-
-async def on_open_card(ack: Callable[[], Awaitable[Any]]) -> None:
-    """The tab's "Open card" link button: Slack opens the URL itself but still sends the click."""
-    await ack()
-
-
-def register(app: ListenerApp, deps: Deps) -> None:
-    """Listen to ``app_home_opened`` and the tab's link buttons."""
-
-    async def app_home_opened(
-        event: dict[str, Any], body: dict[str, Any], client: HomePublisher
-    ) -> None:
-        await on_app_home_opened(event, body, client, deps)
-
-    app.event("app_home_opened")(app_home_opened)
-    app.action(ActionId.HOME_OPEN_CARD.value)(on_open_card)

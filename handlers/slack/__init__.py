@@ -1,1 +1,1 @@
-"""Slack listeners, Block Kit builders, action ids and the message catalog."""
+"""Slack listeners only: each module registers one group; what they post lives in handlers.present."""

@@ -16,13 +16,13 @@ from handlers.present.blocks import (
     mql_not_found,
     not_allowed_to_claim,
 )
+from handlers.present.catalog import catalog_of
 from handlers.present.changes import Change, publish
 from handlers.sla import on_claimed
 from handlers.slack.ack_first import ListenerApp
 from handlers.slack.interaction import (
     Ack,
     Body,
-    catalog_of,
     channel_of,
     ephemeral,
     first_action,

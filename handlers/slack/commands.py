@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
-from handlers.jobs.digest import digest_figures, digest_keys, queue_digest
+from handlers.digest import digest_figures, digest_keys, queue_digest
 from handlers.present.blocks.command import (
     QUEUE_ITEMS,
     SUBCOMMANDS,

@@ -25,14 +25,13 @@ from handlers.present.blocks import (
     recycle_modal,
     sql_modal,
 )
-from handlers.present.catalog import Catalog
+from handlers.present.catalog import Catalog, catalog_of
 from handlers.present.changes import Change, publish
 from handlers.slack.ack_first import ListenerApp
 from handlers.slack.interaction import (
     Ack,
     Body,
     Refusal,
-    catalog_of,
     channel_of,
     ephemeral,
     first_action,

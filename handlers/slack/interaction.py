@@ -11,7 +11,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.present.catalog import Catalog
 from store.models import Mql
 
 log = logging.getLogger(__name__)
@@ -37,11 +36,6 @@ def refusal_on_card(deps: Deps, mql: Mql, text: str) -> Refusal:
 
 # Database ids fit in a signed 64-bit integer; anything longer is not one of ours.
 _MAX_ID_DIGITS = 18
-
-
-def catalog_of(deps: Deps) -> Catalog:
-    """The message catalog in the configured language and time zone."""
-    return Catalog(deps.config.language, deps.config.timezone)
 
 
 def parse_mql_id(value: object) -> int | None:

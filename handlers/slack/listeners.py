@@ -5,8 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from handlers.context import Deps
-from handlers.present import home
-from handlers.slack import claim, commands, dispositions, manager
+from handlers.slack import claim, commands, dispositions, home, manager
 from handlers.slack.ack_first import AckFirst
 
 

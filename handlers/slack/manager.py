@@ -20,6 +20,7 @@ from handlers.present.blocks import (
     release_reply,
     reopen_reply,
 )
+from handlers.present.catalog import catalog_of
 from handlers.present.changes import Change, publish
 from handlers.sla import on_claimed
 from handlers.slack.ack_first import ListenerApp
@@ -27,7 +28,6 @@ from handlers.slack.interaction import (
     Ack,
     Body,
     Refusal,
-    catalog_of,
     channel_of,
     ephemeral,
     first_action,

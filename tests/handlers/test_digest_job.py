@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from handlers.context import Deps, Language
-from handlers.jobs.digest import digest_figures, run_digest
+from handlers.digest import digest_figures
+from handlers.jobs.weekly_digest import run_digest
 from scoring.digest import Outcomes, stats_period
 from store.engine import SessionFactory
 from tests.handlers.jobs.builders import config, deps, outbox

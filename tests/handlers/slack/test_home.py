@@ -13,10 +13,10 @@ from handlers.present.home import (
     enqueue_home_refresh,
     enqueue_home_refreshes,
     load_home,
-    on_app_home_opened,
     render_home,
 )
 from handlers.present.views import WeekFigures
+from handlers.slack.home import on_app_home_opened
 from store.engine import SessionFactory, create_engine, session_factory
 from store.models import Lead, Mql, OutboxMessage
 from store.sdrs import set_away

@@ -1,4 +1,4 @@
-"""The weekly outcome digest job, and the same figures for any period (for `/mql stats`)."""
+"""The digest of any period: its figures, and its message and chart queued (the job and `/mql stats`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from handlers.context import Deps
 from handlers.present.digest_blocks import digest_message
@@ -16,12 +16,10 @@ from scoring.digest import (
     HISTORY_PERIODS,
     DigestReport,
     Period,
-    iso_week,
     previous_periods,
     sla_cutoffs,
-    weekly_period,
 )
-from store.digest import already_queued, period_figures, returning_recycled, unworked_mqls
+from store.digest import period_figures, returning_recycled, unworked_mqls
 from store.engine import READ_ONLY
 from store.outbox import enqueue
 
@@ -152,39 +150,3 @@ async def queue_digest(
         ):
             rows += 1
     return QueuedDigest(report, rows, 0 if chart is None else len(chart))
-
-
-async def run_digest(deps: Deps, now: datetime) -> dict[str, Any]:
-    """Queue the digest of the week that ended at the latest digest time <= ``now``.
-
-    The message goes to the marketing channel with the chart as a file upload, both queued in
-    one transaction and keyed by the ISO week of the period's end (in the SLA time zone), so a
-    re-run for the same week queues nothing and says so.
-    """
-    config = deps.config
-    period = weekly_period(
-        now, weekday=config.digest_weekday, at=config.digest_time, tz=config.timezone
-    )
-    week = iso_week(period.end, config.timezone)
-    post_key, chart_key = digest_keys(week)
-    summary: dict[str, Any] = {
-        "week": week,
-        "start": period.start.isoformat(),
-        "end": period.end.isoformat(),
-    }
-    async with deps.sessions() as session:
-        await session.connection(execution_options=READ_ONLY)
-        done = await already_queued(session, dedupe_key=post_key)
-        await session.rollback()
-    if done:
-        return {**summary, "queued": 0, "already_queued": True}
-    queued = await queue_digest(deps, period, keys=(post_key, chart_key), chart_name=week, now=now)
-    cur = queued.report.current
-    return {
-        **summary,
-        "queued": queued.rows,
-        "already_queued": False,
-        "mqls": cur.created,
-        "sql": cur.outcomes.sql,
-        "chart_bytes": queued.chart_bytes,
-    }
