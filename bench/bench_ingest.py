@@ -318,7 +318,7 @@ async def measure(
     fixed = [bodies.request(1) for _ in range(int(opts.rate * opts.seconds))]
     out["fixed"] = await timed([proc.pid], fixed_rate(url, fixed, opts.rate))
     single = [bodies.request(1) for _ in range(opts.max_requests)]
-    out["max"] = await timed([proc.pid], closed_loop(url, single, opts.concurrency))
+    out["max"] = await timed([proc.pid], closed_loop(url, single, opts.concurrency), db_url)
     batches = [bodies.request(opts.batch_size) for _ in range(opts.batches)]
     out["batch"] = await timed(
         [proc.pid], closed_loop(url, batches, opts.batch_concurrency), db_url
@@ -373,11 +373,12 @@ def report(name: str, runs: dict[str, Run], batch_size: int) -> dict[str, float]
             f" ({batch.cpu_share:.2f} cores busy), {top.cpu / top.count * 1e6:.0f} µs per"
             f" single-event request ({top.cpu_share:.2f} cores)"
         )
-    if batch.db_cpu is not None:
+    if batch.db_cpu is not None and top.db_cpu is not None:
         figures["db_us_event"] = batch.db_cpu / (batch.count * batch_size) * 1e6
         print(
             f"       PostgreSQL's own CPU: {figures['db_us_event']:.1f} µs per event in batches"
-            f" ({batch.db_cpu / batch.seconds:.2f} cores)"
+            f" ({batch.db_cpu / batch.seconds:.2f} cores), {top.db_cpu / top.count * 1e6:.0f} µs"
+            f" per single-event request ({top.db_cpu / top.seconds:.2f} cores)"
         )
     return figures
 
@@ -430,9 +431,10 @@ def main() -> None:
         return
 
     print(
-        f"webhook ingest, {opts.db}, one uvicorn process, loopback; offered {opts.rate:.0f} req/s"
-        f" for {opts.seconds:.0f} s, max with {opts.concurrency} in flight x {opts.max_requests},"
-        f" {opts.batches} batches of {opts.batch_size}"
+        f"webhook ingest, {opts.db}, {opts.processes} uvicorn process(es), loopback; offered"
+        f" {opts.rate:.0f} req/s for {opts.seconds:.0f} s, max with {opts.concurrency} in flight"
+        f" x {opts.max_requests}, {opts.batches} batches of {opts.batch_size};"
+        f" load average {os.getloadavg()[0]:.1f}"
     )
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
