@@ -1,4 +1,4 @@
-"""The `mqlbot` command line: serve, worker, socket, demo, db upgrade, jobs run, import events, manifest, config check."""
+"""The `mqlbot` command line: serve, worker, sender, socket, demo, db upgrade, jobs run, import events, manifest, config."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import asyncio
 import json
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -124,6 +124,37 @@ def worker(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def sender(
+    config: ConfigOption = None,
+    lease: Annotated[
+        float | None, typer.Option(help="Seconds a row stays leased to this sender.", min=0.001)
+    ] = None,
+    http_timeout: Annotated[
+        float | None, typer.Option(help="Seconds one Slack or CRM call may take.", min=0.001)
+    ] = None,
+) -> None:
+    """The Slack sender alone, until SIGINT or SIGTERM: drains the outbox, no scheduler."""
+    settings = settings_or_exit(config)
+    if settings.slack_bot_token is None:
+        fail("no Slack credentials: set SLACK_BOT_TOKEN")
+    _logging()
+
+    from bot.sender import SenderOptions
+    from bot.worker import run_sender_until_signalled
+
+    overrides: dict[str, Any] = {}
+    if lease is not None:
+        overrides["lease"] = timedelta(seconds=lease)
+    if http_timeout is not None:
+        overrides["http_timeout"] = http_timeout
+    try:
+        options = SenderOptions.from_settings(settings, **overrides)
+    except ValueError as exc:
+        fail(str(exc))
+    asyncio.run(run_sender_until_signalled(settings, options))
+
+
+@app.command()
 def socket(
     config: ConfigOption = None,
     host: Annotated[str, typer.Option(help="Interface for the webhooks.")] = "127.0.0.1",
@@ -144,17 +175,38 @@ def socket(
 
 @app.command()
 def demo(
+    script: Annotated[
+        bool,
+        typer.Option(
+            "--script",
+            "--no-browser",
+            help="Play the scripted story in the terminal instead of serving the page.",
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface the page listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the page (0: any free port).")] = 8808,
     keep: Annotated[
-        Path | None, typer.Option(help="Keep the demo database in this directory.")
+        Path | None,
+        typer.Option(help="With --script: keep the demo database in this directory."),
     ] = None,
     language: Annotated[str, typer.Option(help="Language of the bot: en or ja.")] = "en",
 ) -> None:
-    """The whole bot against a local Slack stand-in, with sample leads; prints what Slack receives."""
+    """The whole bot against a local Slack stand-in with sample leads, as a Slack-like web page."""
     if language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
-    from bot.demo.run import run_demo
+    if script:
+        from bot.demo.run import run_demo
 
-    sys.exit(run_demo(keep=keep, language=language))
+        sys.exit(run_demo(keep=keep, language=language))
+    if keep is not None:
+        fail("--keep works with --script only (the page starts from a fresh database)")
+    from bot.demo.page import ControlError
+    from bot.demo.web import run_page
+
+    try:
+        sys.exit(run_page(language=language, host=host, port=port))
+    except ControlError as exc:
+        fail(str(exc))
 
 
 @db_app.command("upgrade")

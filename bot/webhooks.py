@@ -73,29 +73,34 @@ def _too_large() -> IngestError:
     return IngestError(413, "body too large", extra={"limit_bytes": MAX_BODY_BYTES})
 
 
-def webhook_router(runtime: Runtime) -> APIRouter:
-    """POST /webhooks/events (native format) and POST /webhooks/{source} (a tool's own format)."""
-    router = APIRouter()
-    metrics = runtime.metrics
-    secret = runtime.settings.webhook_secret
-    native_secret = secret.get_secret_value() if secret is not None else None
-    sources = _sources(runtime)
-    known_types = runtime.config.known_types
-    # One writer per process: concurrent requests share transactions (group commit).
-    ingester = Ingester(runtime.deps, writer=runtime.writer)
+class _Intake:
+    """What both webhook routes share: the ingester, the metrics, the secrets, the answers."""
 
-    def answer(source: str, status: int, body: dict[str, Any]) -> JSONResponse:
-        metrics.webhook_requests.labels(source=source, status=str(status)).inc()
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.metrics = runtime.metrics
+        secret = runtime.settings.webhook_secret
+        self.native_secret = secret.get_secret_value() if secret is not None else None
+        self.sources = _sources(runtime)
+        self.known_types = runtime.config.known_types
+        # One writer per process: concurrent requests share transactions (group commit).
+        self.ingester = Ingester(runtime.deps, writer=runtime.writer)
+
+    def answer(self, source: str, status: int, body: dict[str, Any]) -> JSONResponse:
+        self.metrics.webhook_requests.labels(source=source, status=str(status)).inc()
         return JSONResponse(body, status_code=status)
 
     async def accept(
+        self,
         source: str,
         events: list[NativeEvent],
         namespace: str,
         extra: dict[str, Any] | None = None,
         duplicates_in_request: int = 0,
     ) -> JSONResponse:
-        result: IngestResult = await ingester.submit(events, namespace=namespace)
+        """Hand the events to the ingester and answer 202 with what became of them."""
+        result: IngestResult = await self.ingester.submit(events, namespace=namespace)
+        metrics = self.metrics
         received = metrics.events_received
         received.labels(source=source, outcome="accepted").inc(result.accepted)
         duplicates = result.duplicates + duplicates_in_request
@@ -108,65 +113,76 @@ def webhook_router(runtime: Runtime) -> APIRouter:
             "mqls": result.mqls,
             **(extra or {}),
         }
-        return answer(source, 202, body)
+        return self.answer(source, 202, body)
 
     async def guarded(
-        source: str, request: Request, handle: Callable[[bytes], Awaitable[JSONResponse]]
+        self, source: str, request: Request, handle: Callable[[bytes], Awaitable[JSONResponse]]
     ) -> JSONResponse:
+        """Read the body within its limit and run ``handle``; refusals become their answer."""
         try:
             raw = await read_body(request)
             return await handle(raw)
         except _TooLarge:
-            return answer(source, 413, _too_large().body())
+            return self.answer(source, 413, _too_large().body())
         except IngestError as exc:
-            metrics.events_received.labels(source=source, outcome="rejected").inc()
-            return answer(source, exc.status, exc.body())
+            self.metrics.events_received.labels(source=source, outcome="rejected").inc()
+            return self.answer(source, exc.status, exc.body())
+
+    async def native(self, request: Request, raw: bytes) -> JSONResponse:
+        """A native-format body: check its signature, parse it, ingest it."""
+        try:
+            verify(request.headers, raw, self.native_secret, now=self.runtime.clock())
+        except AuthError as exc:
+            return self.answer("native", 401, {"error": "unauthorized", "reason": exc.reason})
+        return await self.accept("native", parse_native_body(raw, self.known_types), "native")
+
+    async def from_tool(
+        self, source: str, tool: _Source, request: Request, raw: bytes
+    ) -> JSONResponse:
+        """A tool's own format: check it the tool's way, translate it, ingest what maps."""
+        raw_request = RawRequest(
+            method=request.method,
+            public_url=str(request.url),
+            headers=dict(request.headers),
+            body=raw,
+            content_type=request.headers.get("content-type", ""),
+        )
+        try:
+            tool.adapter.verify(raw_request, tool.secret, tool.config, self.runtime.clock())
+        except SignatureError as exc:
+            return self.answer(source, 401, {"error": "unauthorized", "reason": exc.reason})
+        translation = tool.adapter.translate(raw_request, tool.config, self.known_types)
+        # Counted as the tool sent them: mapped, ignored and repeated items alike.
+        check_event_count(len(translation.events) + translation.ignored + translation.duplicates)
+        self.metrics.events_received.labels(source=source, outcome="ignored").inc(
+            translation.ignored
+        )
+        return await self.accept(
+            source,
+            translation.events,
+            source,
+            {"ignored": translation.ignored},
+            translation.duplicates,
+        )
+
+
+def webhook_router(runtime: Runtime) -> APIRouter:
+    """POST /webhooks/events (native format) and POST /webhooks/{source} (a tool's own format)."""
+    router = APIRouter()
+    intake = _Intake(runtime)
 
     @router.post("/webhooks/events")
     async def native_events(request: Request) -> JSONResponse:
-        async def handle(raw: bytes) -> JSONResponse:
-            try:
-                verify(request.headers, raw, native_secret, now=runtime.clock())
-            except AuthError as exc:
-                return answer("native", 401, {"error": "unauthorized", "reason": exc.reason})
-            return await accept("native", parse_native_body(raw, known_types), "native")
-
-        return await guarded("native", request, handle)
+        return await intake.guarded("native", request, lambda raw: intake.native(request, raw))
 
     @router.post("/webhooks/{source}")
     async def source_events(source: str, request: Request) -> JSONResponse:
-        tool = sources.get(source)
+        tool = intake.sources.get(source)
         if tool is None:
-            return answer("unknown", 404, {"error": f"unknown or disabled source {source[:50]!r}"})
-
-        async def handle(raw: bytes) -> JSONResponse:
-            raw_request = RawRequest(
-                method=request.method,
-                public_url=str(request.url),
-                headers=dict(request.headers),
-                body=raw,
-                content_type=request.headers.get("content-type", ""),
-            )
-            try:
-                tool.adapter.verify(raw_request, tool.secret, tool.config, runtime.clock())
-            except SignatureError as exc:
-                return answer(source, 401, {"error": "unauthorized", "reason": exc.reason})
-            translation = tool.adapter.translate(raw_request, tool.config, known_types)
-            # Counted as the tool sent them: mapped, ignored and repeated items alike.
-            check_event_count(
-                len(translation.events) + translation.ignored + translation.duplicates
-            )
-            metrics.events_received.labels(source=source, outcome="ignored").inc(
-                translation.ignored
-            )
-            return await accept(
-                source,
-                translation.events,
-                source,
-                {"ignored": translation.ignored},
-                translation.duplicates,
-            )
-
-        return await guarded(source, request, handle)
+            body = {"error": f"unknown or disabled source {source[:50]!r}"}
+            return intake.answer("unknown", 404, body)
+        return await intake.guarded(
+            source, request, lambda raw: intake.from_tool(source, tool, request, raw)
+        )
 
     return router

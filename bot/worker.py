@@ -7,10 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.sender import SenderOptions
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +53,36 @@ async def background(
                     log.warning("background loop %s did not stop in time", task.get_name())
 
 
-async def run_until_signalled(runtime: Runtime) -> None:
-    """`mqlbot worker`: run the background loops until SIGINT or SIGTERM."""
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM."""
     import signal
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_until_signalled(runtime: Runtime) -> None:
+    """`mqlbot worker`: run the background loops until SIGINT or SIGTERM."""
+    stop = _stop_on_signals()
     try:
         async with background(runtime):
             log.info("worker running: %s", ", ".join(name for name, _ in loops()) or "nothing")
             await stop.wait()
+    finally:
+        await runtime.close()
+
+
+async def run_sender_until_signalled(settings: Settings, options: SenderOptions) -> None:
+    """`mqlbot sender`: the sender alone, drained with ``options``, until SIGINT or SIGTERM."""
+    from bot.sender import Sender
+
+    runtime = Runtime.build(settings)
+    stop = _stop_on_signals()
+    try:
+        async with Sender(runtime, options) as sender:
+            await sender.run(stop)
     finally:
         await runtime.close()

@@ -21,6 +21,7 @@ from scoring.digest import (
 )
 from store.digest import period_figures, returning_recycled, unworked_mqls
 from store.engine import READ_ONLY
+from store.models import OutboxKind
 from store.outbox import enqueue
 
 LIST_LIMIT: Final = 10
@@ -127,7 +128,7 @@ async def queue_digest(
         if await enqueue(
             session,
             dedupe_key=post_key,
-            kind="post",
+            kind=OutboxKind.POST,
             channel=config.marketing_channel,
             payload=message,
             now=deps.queued_at(now),
@@ -138,7 +139,7 @@ async def queue_digest(
         if chart is not None and await enqueue(
             session,
             dedupe_key=chart_key,
-            kind="upload",
+            kind=OutboxKind.UPLOAD,
             channel=config.marketing_channel,
             payload={
                 "filename": f"mql-digest-{chart_name}.png",

@@ -27,7 +27,7 @@ from scoring.digest import (
     top_with_other,
 )
 from store.aggregate import count_if, count_rows, past_sla, percentile
-from store.models import Lead, Mql, MqlState, OutboxMessage
+from store.models import DISPOSITIONS, Lead, Mql, MqlState, OutboxMessage
 from store.upsert import table_of
 
 MQL = table_of(Mql)
@@ -72,7 +72,7 @@ class _Cohort:
 
     def decided(self) -> ColumnElement[bool]:
         return and_(
-            MQL.c.state.in_([s.value for s in _DISPOSITIONS]), MQL.c.disposition_at < self.as_of
+            MQL.c.state.in_([s.value for s in DISPOSITIONS]), MQL.c.disposition_at < self.as_of
         )
 
     def claimed(self) -> ColumnElement[bool]:
@@ -110,9 +110,6 @@ class _Cohort:
         return or_(*conditions)
 
 
-_DISPOSITIONS: Final = (MqlState.SQL, MqlState.LEAD, MqlState.RECYCLED, MqlState.DISQUALIFIED)
-
-
 def _band(threshold: float) -> ColumnElement[Any]:
     whens = [
         (MQL.c.score < edge * threshold, literal(band))
@@ -141,7 +138,7 @@ async def period_figures(
         func.count(),
         count_if(cohort.claimed()),
         count_if(cohort.breached()),
-        *(count_if(cohort.outcome(s)) for s in _DISPOSITIONS),
+        *(count_if(cohort.outcome(s)) for s in DISPOSITIONS),
         count_if(cohort.timed_claim()),
     ]
     totals = (await session.exec(select(*columns).where(cohort.where))).one()

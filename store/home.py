@@ -17,6 +17,7 @@ from store.models import (
     Lead,
     Mql,
     MqlState,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     SlackEventSeen,
@@ -273,7 +274,7 @@ async def replace_pending_home(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.dedupe_key) == dedupe_key,
-            col(OutboxMessage.kind) == "home",
+            col(OutboxMessage.kind) == OutboxKind.HOME,
             col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.locked_by).is_(None),
         )

@@ -37,6 +37,18 @@ class MqlState(StrEnum):
 DISPOSITIONS = (MqlState.SQL, MqlState.LEAD, MqlState.RECYCLED, MqlState.DISQUALIFIED)
 
 
+class OutboxKind(StrEnum):
+    """What an outbox row is sent as; the sender has one delivery function per kind."""
+
+    POST = "post"  # a new message in the row's channel: a card, the digest
+    UPDATE = "update"  # chat.update of the row's target message (a card)
+    REPLY = "reply"  # a reply in the thread of the row's target
+    DM = "dm"  # a direct message to a user
+    HOME = "home"  # views.publish of a user's App Home
+    UPLOAD = "upload"  # a file shared into the row's channel (the digest chart)
+    WEBHOOK = "webhook"  # the state change POSTed to the CRM webhook
+
+
 class OutboxStatus(StrEnum):
     """Where an outbox row is in its life."""
 
@@ -174,7 +186,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # One row per logical message: a retried transaction cannot queue the same message twice.
     dedupe_key: str = Field(max_length=300, unique=True)
-    kind: str = Field(max_length=20)  # post | update | reply | dm | home | upload | webhook
+    kind: str = Field(max_length=20)  # an OutboxKind
     channel: str | None = Field(default=None, max_length=50)
     # The message this row belongs to ("card:<mql id>"): updates are applied in order per target
     # and replies wait until the target has a Slack ts.

@@ -12,10 +12,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from store.models import ChannelPace, Mql, OutboxMessage, OutboxStatus
+from store.models import ChannelPace, Mql, OutboxKind, OutboxMessage, OutboxStatus
 from store.upsert import insert_ignore, insert_returning_id, table_of
-
-KINDS = ("post", "update", "reply", "dm", "home", "upload", "webhook")
 
 
 def card_target(mql_id: int) -> str:
@@ -27,7 +25,7 @@ async def enqueue(
     session: AsyncSession,
     *,
     dedupe_key: str,
-    kind: str,
+    kind: OutboxKind,
     payload: dict[str, Any],
     now: datetime,
     channel: str | None = None,
@@ -39,8 +37,11 @@ async def enqueue(
     An ``update`` supersedes every older unsent update of the same target, so Slack only ever
     receives the newest state of a card.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown outbox kind {kind!r}; known: {', '.join(KINDS)}")
+    try:
+        kind = OutboxKind(kind)
+    except ValueError:
+        known = ", ".join(OutboxKind)
+        raise ValueError(f"unknown outbox kind {kind!r}; known: {known}") from None
     new_id = await insert_returning_id(
         session,
         table_of(OutboxMessage),
@@ -58,12 +59,12 @@ async def enqueue(
             "created_at": now,
         },
     )
-    if new_id is not None and kind == "update" and target_key is not None:
+    if new_id is not None and kind == OutboxKind.UPDATE and target_key is not None:
         await session.exec(
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.target_key) == target_key,
-                col(OutboxMessage.kind) == "update",
+                col(OutboxMessage.kind) == OutboxKind.UPDATE,
                 col(OutboxMessage.status) == OutboxStatus.PENDING,
                 col(OutboxMessage.id) < new_id,
             )
@@ -74,10 +75,11 @@ async def enqueue(
 
 # ----- draining (the sender's side) ----------------------------------------------------------
 
+KNOWN_KINDS = frozenset(OutboxKind)
 # Kinds that end in a chat.postMessage into a channel known before sending: paced per channel.
-PACED_KINDS = ("post", "reply", "upload")
+PACED_KINDS = (OutboxKind.POST, OutboxKind.REPLY, OutboxKind.UPLOAD)
 # Kinds that need the Slack message of their target (the card) before they can be sent.
-TARGETED_KINDS = ("update", "reply")
+TARGETED_KINDS = (OutboxKind.UPDATE, OutboxKind.REPLY)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class ClaimedRow:
     """An outbox row leased to one sender for one attempt, with what it needs to be sent."""
 
     id: int
-    kind: str
+    kind: OutboxKind
     dedupe_key: str
     channel: str | None
     target_key: str | None
@@ -101,6 +103,11 @@ class ClaimedRow:
     target_ts: str | None = None
     # A paced post leased ahead of its slot: not to be sent before this instant.
     send_at: datetime | None = None
+
+    @property
+    def posts_into(self) -> str | None:
+        """The channel the row's message goes into (a reply's is its target's)."""
+        return self.target_channel if self.kind == OutboxKind.REPLY else self.channel
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,10 @@ async def _target_of(
     post = (
         await session.exec(
             select(OutboxMessage)
-            .where(col(OutboxMessage.target_key) == target_key, col(OutboxMessage.kind) == "post")
+            .where(
+                col(OutboxMessage.target_key) == target_key,
+                col(OutboxMessage.kind) == OutboxKind.POST,
+            )
             .order_by(col(OutboxMessage.id))
             .limit(1)
         )
@@ -197,9 +207,7 @@ async def _target_of(
 
 def _paced_channel(row: ClaimedRow) -> str | None:
     """The channel a row posts into, when that post is paced."""
-    if row.kind not in PACED_KINDS:
-        return None
-    return row.target_channel if row.kind == "reply" else row.channel
+    return row.posts_into if row.kind in PACED_KINDS else None
 
 
 async def _take_pace_slot(
@@ -271,59 +279,14 @@ async def claim_due(
     ).all()
     ready: list[ClaimedRow] = []
     for row in candidates:
-        assert row.id is not None
-        # A lease that expired without an outcome recorded: that attempt may have reached Slack.
-        in_doubt_since = (row.locked_until - lease) if row.locked_by and row.locked_until else None
-        if row.attempts >= max_attempts:
-            # Only a lease that expired unrecorded gets here: the sender keeps crashing on it.
-            error = f"gave up after {row.attempts} attempts (the last one never reported back)"
-            await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=error)
-            batch.dead.append(DeadRow(row.id, row.kind, error))
-            continue
-        target_channel = target_ts = None
-        if row.kind in TARGETED_KINDS:
-            if row.target_key is None:
-                error = f"a {row.kind} needs a target_key naming the message it belongs to"
-                await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=error)
-                batch.dead.append(DeadRow(row.id, row.kind, error))
-                continue
-            target_channel, target_ts, never = await _target_of(session, row.target_key)
-            if never is not None:
-                await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=never)
-                batch.dead.append(DeadRow(row.id, row.kind, never))
-                continue
-        ready.append(
-            ClaimedRow(
-                id=row.id,
-                kind=row.kind,
-                dedupe_key=row.dedupe_key,
-                channel=row.channel,
-                target_key=row.target_key,
-                mql_id=row.mql_id,
-                payload=dict(row.payload),
-                attempt=row.attempts + 1,
-                created_at=row.created_at,
-                in_doubt_since=in_doubt_since,
-                target_channel=target_channel,
-                target_ts=target_ts,
-            )
-        )
-    # One post per channel per pass: the oldest. Slots are taken in channel order so that
-    # concurrent claimers lock ChannelPace rows in the same order and cannot deadlock.
-    first_post: dict[str, int] = {}
-    for claimed in ready:
-        channel = _paced_channel(claimed)
-        if channel is not None:
-            first_post.setdefault(channel, claimed.id)
-    granted: dict[int, datetime] = {}
-    paces: dict[str, datetime] = {}
-    for channel in sorted(first_post):
-        slot = await _take_pace_slot(
-            session, channel, now=now, interval=per_channel_interval, lookahead=lookahead,
-            known=paces,
-        )  # fmt: skip
-        if slot is not None:
-            granted[first_post[channel]] = slot
+        claimed = await _ready(session, row, now=now, lease=lease, max_attempts=max_attempts)
+        if isinstance(claimed, DeadRow):
+            batch.dead.append(claimed)
+        else:
+            ready.append(claimed)
+    granted = await _grant_pace_slots(
+        session, ready, now=now, interval=per_channel_interval, lookahead=lookahead
+    )
     for claimed in ready:
         if _paced_channel(claimed) is not None:
             if claimed.id not in granted:
@@ -336,6 +299,84 @@ async def claim_due(
             .values(locked_by=worker, locked_until=now + lease, attempts=claimed.attempt)
         )
         batch.rows.append(claimed)
+    opens_at = await _next_paced_slot(session, after=paced_after)
+    if opens_at is not None:
+        batch.paced_until = opens_at - lookahead
+    return batch
+
+
+async def _ready(
+    session: AsyncSession,
+    row: OutboxMessage,
+    *,
+    now: datetime,
+    lease: timedelta,
+    max_attempts: int,
+) -> ClaimedRow | DeadRow:
+    """A due row with what sending it needs, or dead-lettered (here and now) when it never can be."""
+    assert row.id is not None
+    # A lease that expired without an outcome recorded: that attempt may have reached Slack.
+    in_doubt_since = (row.locked_until - lease) if row.locked_by and row.locked_until else None
+    error: str | None = None
+    target_channel = target_ts = None
+    if row.attempts >= max_attempts:
+        # Only a lease that expired unrecorded gets here: the sender keeps crashing on it.
+        error = f"gave up after {row.attempts} attempts (the last one never reported back)"
+    elif row.kind not in KNOWN_KINDS:
+        error = f"unknown outbox kind {row.kind!r}"
+    elif row.kind in TARGETED_KINDS:
+        if row.target_key is None:
+            error = f"a {row.kind} needs a target_key naming the message it belongs to"
+        else:
+            target_channel, target_ts, error = await _target_of(session, row.target_key)
+    if error is not None:
+        await _finish(session, row.id, status=OutboxStatus.DEAD, now=now, error=error)
+        return DeadRow(row.id, row.kind, error)
+    return ClaimedRow(
+        id=row.id,
+        kind=OutboxKind(row.kind),
+        dedupe_key=row.dedupe_key,
+        channel=row.channel,
+        target_key=row.target_key,
+        mql_id=row.mql_id,
+        payload=dict(row.payload),
+        attempt=row.attempts + 1,
+        created_at=row.created_at,
+        in_doubt_since=in_doubt_since,
+        target_channel=target_channel,
+        target_ts=target_ts,
+    )
+
+
+async def _grant_pace_slots(
+    session: AsyncSession,
+    ready: list[ClaimedRow],
+    *,
+    now: datetime,
+    interval: timedelta,
+    lookahead: timedelta,
+) -> dict[int, datetime]:
+    """Row id → the start of the posting slot it got: at most one paced row per channel."""
+    # One post per channel per pass: the oldest. Slots are taken in channel order so that
+    # concurrent claimers lock ChannelPace rows in the same order and cannot deadlock.
+    first_post: dict[str, int] = {}
+    for claimed in ready:
+        channel = _paced_channel(claimed)
+        if channel is not None:
+            first_post.setdefault(channel, claimed.id)
+    granted: dict[int, datetime] = {}
+    paces: dict[str, datetime] = {}
+    for channel in sorted(first_post):
+        slot = await _take_pace_slot(
+            session, channel, now=now, interval=interval, lookahead=lookahead, known=paces
+        )
+        if slot is not None:
+            granted[first_post[channel]] = slot
+    return granted
+
+
+async def _next_paced_slot(session: AsyncSession, *, after: datetime) -> datetime | None:
+    """When the earliest channel with posts waiting opens again after ``after``, if any does."""
     waiting = (
         select(OutboxMessage.id)
         .where(
@@ -345,17 +386,14 @@ async def claim_due(
         )
         .exists()
     )
-    # Posts held back by pacing were filtered out above; tell the caller when they open up.
-    opens_at = (
+    # Posts held back by pacing were filtered out of the claim; tell the caller when they open up.
+    return (
         await session.exec(
             select(func.min(ChannelPace.next_post_at)).where(
-                col(ChannelPace.next_post_at) > paced_after, waiting
+                col(ChannelPace.next_post_at) > after, waiting
             )
         )
     ).one()
-    if opens_at is not None:
-        batch.paced_until = opens_at - lookahead
-    return batch
 
 
 async def _finish(
@@ -404,7 +442,7 @@ async def mark_sent(
     row = await session.get(OutboxMessage, row_id)
     if (
         row is not None
-        and row.kind == "post"
+        and row.kind == OutboxKind.POST
         and row.mql_id is not None
         and row.target_key == card_target(row.mql_id)
         and ts is not None

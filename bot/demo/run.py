@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -10,7 +11,7 @@ import secrets
 import socket
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -199,7 +200,7 @@ def _signed(body: bytes, secret: str, at: datetime) -> dict[str, str]:
     }
 
 
-def _events(now: datetime) -> list[dict[str, Any]]:
+def sample_events(now: datetime) -> list[dict[str, Any]]:
     out = []
     for number, sample in enumerate(SAMPLE_LEADS):
         start = now - timedelta(hours=2, minutes=10 * number)
@@ -225,6 +226,86 @@ async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> 
         await asyncio.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class RunningBot:
+    """The bot serving HTTP on a local port against the stand-in, and what talks to it."""
+
+    runtime: Runtime
+    clock: DemoClock
+    http: httpx.AsyncClient
+    player: SlackUserPlayer
+    webhook_secret: str
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves Ctrl-C to its owner (several run in one demo process)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def quiet_server(app: Any, port: int, host: str = "127.0.0.1") -> uvicorn.Server:
+    return _QuietServer(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    slack: StandinServer, workdir: Path, language: str, clock: DemoClock
+) -> AsyncIterator[RunningBot]:
+    """The bot on SQLite in `workdir`, its sender running, until the block ends."""
+    signing_secret = secrets.token_hex(16)
+    webhook_secret = secrets.token_urlsafe(24)
+    settings = demo_settings(
+        database_url=f"sqlite:///{workdir / 'mqlbot.db'}",
+        slack_api_url=slack.base_url,
+        signing_secret=signing_secret,
+        webhook_secret=webhook_secret,
+        language=language,
+    )
+    upgrade(settings.database_url)
+    runtime = Runtime.build(settings, clock=clock)
+    port = _free_port()
+    # The sender runs as in production; the scheduled jobs are run by the demo itself at its
+    # fast-forwarded times instead of by the scheduler.
+    web = create_web_app(
+        runtime, background=lambda _app: background(runtime, only=frozenset({"sender"}))
+    )
+    server = quiet_server(web, port)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await _until(lambda: server.started, "the bot to start")
+        bot_url = f"http://127.0.0.1:{port}"
+        async with (
+            httpx.AsyncClient(base_url=bot_url, timeout=10) as http,
+            SlackUserPlayer(
+                bot_url, signing_secret, slack.state, response_url_base=slack.url
+            ) as player,
+        ):
+            yield RunningBot(runtime, clock, http, player, webhook_secret)
+    finally:
+        server.should_exit = True
+        await serving
+        await runtime.close()
+
+
+async def post_events(bot: RunningBot, events: list[dict[str, Any]]) -> httpx.Response:
+    """Events in the native format through the real webhook, signed as a marketing tool does."""
+    body = json.dumps({"events": events}, ensure_ascii=False).encode()
+    return await bot.http.post(
+        "/webhooks/events", content=body, headers=_signed(body, bot.webhook_secret, bot.clock())
+    )
+
+
 class Demo:
     """One run of the demo: the stand-in, the bot's HTTP app and the scripted users."""
 
@@ -242,43 +323,11 @@ class Demo:
         return [m.ts for m in self.state.top_level(SDR_CHANNEL) if not m.is_reply]
 
     async def run(self) -> None:
-        signing_secret = secrets.token_hex(16)
-        webhook_secret = secrets.token_urlsafe(24)
-        async with StandinServer(self.state) as slack:
-            settings = demo_settings(
-                database_url=f"sqlite:///{self.workdir / 'mqlbot.db'}",
-                slack_api_url=slack.base_url,
-                signing_secret=signing_secret,
-                webhook_secret=webhook_secret,
-                language=self.language,
-            )
-            upgrade(settings.database_url)
-            clock = DemoClock(self.start)
-            runtime = Runtime.build(settings, clock=clock)
-            port = _free_port()
-            # The sender runs as in production; the scheduled jobs are run by the script below
-            # at the demo's fast-forwarded times instead of by the scheduler.
-            web = create_web_app(
-                runtime, background=lambda _app: background(runtime, only=frozenset({"sender"}))
-            )
-            server = uvicorn.Server(
-                uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-            )
-            serving = asyncio.create_task(server.serve())
-            try:
-                await _until(lambda: server.started, "the bot to start")
-                bot_url = f"http://127.0.0.1:{port}"
-                async with (
-                    httpx.AsyncClient(base_url=bot_url, timeout=10) as http,
-                    SlackUserPlayer(
-                        bot_url, signing_secret, self.state, response_url_base=slack.url
-                    ) as player,
-                ):
-                    await self._script(runtime, clock, http, player, webhook_secret)
-            finally:
-                server.should_exit = True
-                await serving
-                await runtime.close()
+        async with (
+            StandinServer(self.state) as slack,
+            running_bot(slack, self.workdir, self.language, DemoClock(self.start)) as bot,
+        ):
+            await self._script(bot.runtime, bot.clock, bot.http, bot.player, bot.webhook_secret)
 
     async def _script(
         self,
@@ -290,7 +339,7 @@ class Demo:
     ) -> None:
         say = self.say
         now = clock()
-        events = _events(now)
+        events = sample_events(now)
         body = json.dumps({"events": events}, ensure_ascii=False).encode()
         say(f"→ POST /webhooks/events with {len(events)} events for {len(SAMPLE_LEADS)} leads")
         answer = await http.post(

@@ -213,11 +213,50 @@ class SlackUserPlayer:
             "block_id": block_id or (match.block_id if match else "standin-block"),
             "text": element.get("text", {"type": "plain_text", "text": action_id}),
             "value": value,
-            "action_ts": f"{self.clock():.6f}",
         }
         if "style" in element:
             action["style"] = element["style"]
-        channel_obj = self.state.channel(channel)
+        return await self.block_action(user_id, action, channel=channel, message_ts=message_ts)
+
+    async def block_action(
+        self,
+        user_id: str,
+        action: JsonDict,
+        *,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        view: View | None = None,
+    ) -> BotResponse:
+        """A `block_actions` payload for one interaction with an element of a message or view.
+
+        `action` is the element's part (type, action_id, block_id, value or selected_…); the
+        surface is the message (`channel`, `message_ts`) or the view (modal or Home tab).
+        """
+        s = self.state
+        payload: JsonDict = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": s.app_id,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": s.issue_trigger(user_id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "state": {"values": {}},
+            "actions": [{**action, "action_ts": f"{self.clock():.6f}"}],
+        }
+        if view is not None:
+            payload["container"] = {
+                "type": "view",
+                "view_id": view.id,
+                "is_ephemeral": False,
+            }
+            payload["view"] = view.to_api(s.team_id, s.app_id, s.bot_id)
+            return await self.send_payload(payload)
+        if channel is None or message_ts is None:
+            raise ValueError("a block action needs a message (channel and message_ts) or a view")
+        message = s.message(channel, message_ts)
+        channel_obj = s.channel(channel)
         container: JsonDict = {
             "type": "message",
             "message_ts": message_ts,
@@ -226,22 +265,10 @@ class SlackUserPlayer:
         }
         if message.thread_ts:
             container["thread_ts"] = message.thread_ts
-        payload: JsonDict = {
-            "type": "block_actions",
-            "user": self._user(user_id),
-            "api_app_id": self.state.app_id,
-            "token": VERIFICATION_TOKEN,
-            "container": container,
-            "trigger_id": self.state.issue_trigger(user_id),
-            "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": {"id": channel_obj.id, "name": channel_obj.name},
-            "message": message.to_api(self.state.team_id, self.state.app_id),
-            "state": {"values": {}},
-            "response_url": self._response_url(channel_obj.id, user_id, message_ts),
-            "actions": [action],
-        }
+        payload["container"] = container
+        payload["channel"] = {"id": channel_obj.id, "name": channel_obj.name}
+        payload["message"] = message.to_api(s.team_id, s.app_id)
+        payload["response_url"] = self._response_url(channel_obj.id, user_id, message_ts)
         return await self.send_payload(payload)
 
     async def click(self, user_id: str, channel: str, message_ts: str, label: str) -> BotResponse:

@@ -462,7 +462,7 @@ def create_standin_app(state: Workspace, *, token: str = DEFAULT_TOKEN) -> FastA
         try:
             answer = await handler(args, request)
         except StandinError as exc:
-            state.record_call(method, args, error=exc.error)
+            state.record_call(method, args, error=exc.error, detail=exc.extra)
             return _slack_json({"ok": False, "error": exc.error, **exc.extra})
         state.record_call(method, args)
         return _slack_json({"ok": True, **answer})
@@ -532,7 +532,9 @@ def _add_control_routes(app: FastAPI, state: Workspace) -> None:
         except (ValueError, UnicodeDecodeError) as exc:
             return _control_error(f"response_url body: {exc}")
         except StandinError as exc:
-            state.record_call("response_url", {"token": token}, status=404, error=exc.error)
+            state.record_call(
+                "response_url", {"token": token}, status=404, error=exc.error, detail=exc.extra
+            )
             return JSONResponse({"ok": False, "error": exc.error, **exc.extra}, status_code=404)
         state.record_call("response_url", {"token": token, **body})
         return JSONResponse(answer)

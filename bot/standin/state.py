@@ -233,6 +233,7 @@ class ApiCall:
     at: float
     status: int
     error: str | None
+    detail: JsonDict = field(default_factory=dict)  # the error answer's other fields
 
 
 @dataclass
@@ -275,6 +276,8 @@ class Workspace:
         self.faults = FaultPlan(clock)
         self.rate_limiter = RateLimiter(clock, rate_limit)
         self._lock = threading.RLock()
+        # Bumped on every change a reader could see; the demo page polls it to push updates.
+        self.revision = 0
         self._last_ts_us = 0
         self._counter = 0
         self.users: dict[str, User] = {}
@@ -384,6 +387,7 @@ class Workspace:
             self._clear_activity()
             self.faults.clear()
             self.rate_limiter.reset()
+            self.revision += 1
 
     def _clear_activity(self) -> None:
         self._messages: dict[str, list[Message]] = {}
@@ -479,6 +483,7 @@ class Workspace:
                 MessageVersion(text, copy.deepcopy(message.blocks), self.clock())
             )
             self._messages.setdefault(channel.id, []).append(message)
+            self.revision += 1
             if thread_ts is not None:
                 root = self._find(channel.id, thread_ts)
                 if root is not None and root.thread_ts is None:
@@ -512,6 +517,7 @@ class Workspace:
             message.history.append(
                 MessageVersion(message.text, copy.deepcopy(message.blocks), self.clock())
             )
+            self.revision += 1
             return message
 
     def delete_message(self, channel_id: str, ts: str) -> None:
@@ -521,6 +527,7 @@ class Workspace:
             if message is None:
                 raise StandinError("message_not_found")
             self._messages[channel.id].remove(message)
+            self.revision += 1
 
     def _find(self, channel_id: str, ts: str) -> Message | None:
         return next((m for m in self._messages.get(channel_id, []) if m.ts == ts), None)
@@ -571,6 +578,7 @@ class Workspace:
                 channel.id, user, self.next_ts(), text, copy.deepcopy(blocks or []), thread_ts
             )
             self._ephemerals.append(ephemeral)
+            self.revision += 1
             return ephemeral
 
     def ephemerals(self, channel_id: str, user: str | None = None) -> list[Ephemeral]:
@@ -684,6 +692,7 @@ class Workspace:
             )
             view.history.append(copy.deepcopy(payload))
             self.views[view_id] = view
+            self.revision += 1
             return view
 
     def push_view(self, user_id: str, payload: JsonDict, previous: View) -> View:
@@ -713,6 +722,7 @@ class Workspace:
                 view.external_id = payload["external_id"]
             view.hash = self._new_hash()
             view.history.append(copy.deepcopy(payload))
+            self.revision += 1
             return view
 
     def publish_home(self, user_id: str, payload: JsonDict, *, hash: str | None) -> View:
@@ -778,10 +788,17 @@ class Workspace:
     # ----- calls -----------------------------------------------------------------------------
 
     def record_call(
-        self, method: str, args: JsonDict, *, status: int = 200, error: str | None = None
+        self,
+        method: str,
+        args: JsonDict,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        detail: JsonDict | None = None,
     ) -> None:
         with self._lock:
-            self._calls.append(ApiCall(method, args, self.clock(), status, error))
+            self._calls.append(ApiCall(method, args, self.clock(), status, error, detail or {}))
+            self.revision += 1
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
         """Every API request received so far (optionally one method), oldest first."""

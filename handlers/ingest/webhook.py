@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.dispositions import QUALIFYING_STAGES
 from handlers.ingest.native import NativeEvent
 from handlers.present.cards import enqueue_card_post, event_label
 from handlers.sla import initial_nag_due
@@ -46,8 +47,6 @@ from store.mqls import create_mql
 from store.types import json_text
 from store.writer import Writer
 
-# Stages from which a qualification opens a new MQL (see the module docstring).
-QUALIFYING_STAGES = frozenset({LeadStage.TARGET, LeadStage.LEAD, LeadStage.RECYCLED})
 MAX_ATTEMPTS = 4
 # PostgreSQL deadlock and serialization failures: the whole transaction is safe to run again.
 _RETRY_SQLSTATES = frozenset({"40P01", "40001"})

@@ -27,7 +27,7 @@ from scoring.clock import business_elapsed
 from scoring.sla import Action, ReminderLevel, SlaSnapshot, Stage, due_levels, next_due_at
 from store import claims
 from store.leads import get_lead
-from store.models import Mql, MqlState
+from store.models import Mql, MqlState, OutboxKind
 from store.outbox import card_target, enqueue
 from store.sdrs import pick_sdr
 from store.sweeps import due_nags, lock_mql, record_reminder
@@ -152,7 +152,7 @@ async def _send(
         await enqueue(
             session,
             dedupe_key=key,
-            kind="dm",
+            kind=OutboxKind.DM,
             payload={"user": owner, "text": text},
             now=queued,
             channel=owner,
@@ -179,7 +179,7 @@ async def _reply(session: AsyncSession, mql: Mql, key: str, text: str, now: date
     await enqueue(
         session,
         dedupe_key=key,
-        kind="reply",
+        kind=OutboxKind.REPLY,
         payload={"channel": channel, "text": text} if channel else {"text": text},
         now=now,
         channel=channel,

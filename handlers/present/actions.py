@@ -69,15 +69,6 @@ class ManagerAction(StrEnum):
     REOPEN = "reopen"
 
 
-DISPOSITION_ACTIONS: dict[str, ActionId] = {
-    "sql": ActionId.DISPOSITION_SQL,
-    "lead": ActionId.DISPOSITION_LEAD,
-    "recycled": ActionId.DISPOSITION_RECYCLED,
-    "disqualified": ActionId.DISPOSITION_DISQUALIFIED,
-}
-"""Disposition (stored state name) → the button's action id, in the order shown on the card."""
-
-
 def check_opaque_id(mql_id: str) -> str:
     """Return ``mql_id`` if it can travel in a button value, else raise ValueError saying why."""
     if not mql_id or len(mql_id) > MAX_OPAQUE_ID_LENGTH or ":" in mql_id:

@@ -15,7 +15,7 @@ from handlers.present.views import ActivityView, CardState, CardView, LeadView, 
 from handlers.sla import card_sla
 from store.events import recent_activities
 from store.leads import get_lead
-from store.models import Lead, Mql
+from store.models import Lead, Mql, OutboxKind
 from store.mqls import get_mql
 from store.outbox import card_target, enqueue
 
@@ -143,7 +143,7 @@ async def enqueue_card_post(session: AsyncSession, deps: Deps, mql_id: int) -> i
     return await enqueue(
         session,
         dedupe_key=f"card:{mql_id}",
-        kind="post",
+        kind=OutboxKind.POST,
         payload={"channel": channel, **payload},
         now=deps.queued_at(),
         channel=channel,
@@ -168,7 +168,7 @@ async def enqueue_card_update(session: AsyncSession, deps: Deps, mql_id: int) ->
     return await enqueue(
         session,
         dedupe_key=f"card:{mql_id}:v{mql.version}",
-        kind="update",
+        kind=OutboxKind.UPDATE,
         payload={"channel": channel, "ts": mql.slack_ts, **payload},
         now=deps.queued_at(),
         channel=channel,

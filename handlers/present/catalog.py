@@ -10,6 +10,7 @@ from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from handlers.context import Deps
+from handlers.dispositions import DISPOSITION_OF, ReasonList
 from handlers.present import catalog_en, catalog_ja
 from scoring.qualification import format_score
 
@@ -155,7 +156,8 @@ class Catalog:
 
     def disposition_label(self, state: str) -> str:
         """Button label and name of a disposition: sql / lead / recycled / disqualified."""
-        return self._label("disposition", state)
+        spec = DISPOSITION_OF.get(state)
+        return self.t(spec.label_key) if spec is not None else humanise(state)
 
     def state_label(self, state: str) -> str:
         """What a card's state is called: open and claimed, else the disposition label."""
@@ -173,9 +175,9 @@ class Catalog:
 
     def disposition_reason_label(self, disposition: str, key: str) -> str:
         """The reason label for the disposition it belongs to (recycled or disqualified)."""
-        if disposition == "disqualified":
-            return self.disqualify_reason_label(key)
-        return self.recycle_reason_label(key)
+        spec = DISPOSITION_OF.get(disposition)
+        reasons = spec.reason if spec is not None and spec.reason else ReasonList.RECYCLE
+        return self._label(reasons.value, key)
 
     def event_label(self, event_type: str) -> str:
         """An event type's display name; unknown types are shown as they are."""

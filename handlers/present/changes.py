@@ -13,7 +13,7 @@ from handlers.present.cards import enqueue_card_update
 from handlers.present.home import enqueue_home_refreshes
 from store import audit
 from store.leads import get_lead
-from store.models import Mql
+from store.models import Mql, OutboxKind
 from store.outbox import card_target, enqueue
 
 WEBHOOK_EVENT = "mql.state_changed"
@@ -61,7 +61,7 @@ async def publish(session: AsyncSession, deps: Deps, change: Change, *, now: dat
     await enqueue(
         session,
         dedupe_key=f"reply:{mql_id}:v{version}",
-        kind="reply",
+        kind=OutboxKind.REPLY,
         payload={"text": change.reply}
         | ({"channel": mql.slack_channel} if mql.slack_channel else {}),
         now=deps.queued_at(now),
@@ -73,7 +73,7 @@ async def publish(session: AsyncSession, deps: Deps, change: Change, *, now: dat
         await enqueue(
             session,
             dedupe_key=f"webhook:{mql_id}:v{version}",
-            kind="webhook",
+            kind=OutboxKind.WEBHOOK,
             payload=await webhook_payload(session, change, now=now),
             now=deps.queued_at(now),
             mql_id=mql_id,

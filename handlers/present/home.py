@@ -43,6 +43,7 @@ from store.home import (
     replace_pending_home,
     unclaimed,
 )
+from store.models import OutboxKind
 from store.outbox import enqueue
 from store.sdrs import away_sdrs
 
@@ -197,7 +198,7 @@ async def enqueue_home_refresh(session: AsyncSession, deps: Deps, user_id: str) 
     for due in (bucket, bucket + REFRESH_BUCKET):
         key = refresh_key(user_id, due)
         row_id = await enqueue(
-            session, dedupe_key=key, kind="home", payload=payload, now=max(queued, due)
+            session, dedupe_key=key, kind=OutboxKind.HOME, payload=payload, now=max(queued, due)
         )
         if row_id is not None:
             return row_id

@@ -10,7 +10,8 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.present.actions import DISPOSITION_ACTIONS, ActionId, BlockId
+from handlers.dispositions import DISPOSITION_OF, DISPOSITIONS, DispositionSpec, reason_keys
+from handlers.present.actions import ActionId, BlockId
 from handlers.present.blocks import (
     disposition_reply,
     disqualify_modal,
@@ -45,12 +46,10 @@ from handlers.slack.interaction import (
 )
 from handlers.slack.lead_stage import follow_outcome
 from store import claims
-from store.models import LeadStage, Mql, MqlState
+from store.models import Mql, MqlState
 from store.mqls import get_mql
 
-BUTTONS: dict[str, MqlState] = {
-    action.value: MqlState(state) for state, action in DISPOSITION_ACTIONS.items()
-}
+BUTTONS: dict[str, DispositionSpec] = {spec.button.value: spec for spec in DISPOSITIONS}
 """Disposition button action id → the disposition it opens the modal for."""
 
 
@@ -73,16 +72,16 @@ def _today(deps: Deps) -> date:
 # ----- buttons: open the modal before anything else (a trigger id lives 3 s) ------------------
 
 
-def disposition_modal(deps: Deps, state: MqlState, mql_id: int) -> dict[str, Any]:
+def disposition_modal(deps: Deps, spec: DispositionSpec, mql_id: int) -> dict[str, Any]:
     """The modal a disposition button opens (built from configuration only: no database)."""
     catalog = catalog_of(deps)
     config = deps.config
     opaque = str(mql_id)
-    if state is MqlState.SQL:
+    if spec.modal is ActionId.SQL_MODAL:
         return sql_modal(opaque, catalog)
-    if state is MqlState.LEAD:
+    if spec.modal is ActionId.LEAD_MODAL:
         return lead_modal(opaque, catalog, today=_today(deps))
-    if state is MqlState.RECYCLED:
+    if spec.modal is ActionId.RECYCLE_MODAL:
         return recycle_modal(opaque, config.recycle_reasons, None, _today(deps), catalog)
     return disqualify_modal(opaque, config.disqualify_reasons, catalog)
 
@@ -96,15 +95,15 @@ async def handle_disposition_button(
     """
     await ack()
     action = first_action(body)
-    state = BUTTONS.get(str(action.get("action_id")))
+    spec = BUTTONS.get(str(action.get("action_id")))
     mql_id = parse_mql_id(action.get("value"))
     trigger = trigger_of(body)
-    if state is None or mql_id is None or trigger is None:
+    if spec is None or mql_id is None or trigger is None:
         channel = channel_of(body) or deps.config.sdr_channel
         text = mql_not_found(catalog_of(deps))
         await ephemeral(client, channel=channel, user=user_of(body), text=text)
         return
-    await client.views_open(trigger_id=trigger, view=disposition_modal(deps, state, mql_id))
+    await client.views_open(trigger_id=trigger, view=disposition_modal(deps, spec, mql_id))
 
 
 async def handle_recycle_reason(
@@ -158,7 +157,7 @@ def read_submission(
             recycle = parse_recycle(values)
         except ValueError:
             return {BlockId.RECYCLE_REASON.value: catalog.t("modal.error.invalid")}
-        if recycle.reason not in config.recycle_reasons:
+        if recycle.reason not in reason_keys(DISPOSITION_OF[MqlState.RECYCLED], config):
             return {BlockId.RECYCLE_REASON.value: catalog.t("modal.error.unknown_reason")}
         if recycle.return_date <= today:
             # The error goes on the date block actually shown, named after the reason shown.
@@ -176,7 +175,7 @@ def read_submission(
         disqualify = parse_disqualify(values)
     except ValueError:
         return {BlockId.DISQUALIFY_REASON.value: catalog.t("modal.error.invalid")}
-    if disqualify.reason not in config.disqualify_reasons:
+    if disqualify.reason not in reason_keys(DISPOSITION_OF[MqlState.DISQUALIFIED], config):
         return {BlockId.DISQUALIFY_REASON.value: catalog.t("modal.error.unknown_reason")}
     return Disposition(MqlState.DISQUALIFIED, reason=disqualify.reason, note=disqualify.note)
 
@@ -201,7 +200,8 @@ async def apply_disposition(
             return refusal_on_card(deps, mql, not_allowed_to_disposition(None, catalog))
         if not manager and actor != mql.owner_id:
             return refusal_on_card(deps, mql, not_allowed_to_disposition(mql.owner_id, catalog))
-        if not manager and mql.state == MqlState.DISQUALIFIED:
+        current = DISPOSITION_OF.get(mql.state)
+        if not manager and current is not None and current.locked:
             return refusal_on_card(deps, mql, catalog.t("ephemeral.disqualified_locked"))
         if _unchanged(mql, wanted):
             return None
@@ -223,7 +223,7 @@ async def apply_disposition(
         if not done:
             return refusal_on_card(deps, mql, catalog.t("ephemeral.changed_meanwhile"))
         await session.refresh(mql)
-        await follow_outcome(session, mql, LeadStage(wanted.state), now)
+        await follow_outcome(session, mql, DISPOSITION_OF[wanted.state].stage, now)
         reply = disposition_reply(
             actor,
             wanted.state.value,
@@ -270,12 +270,7 @@ async def handle_submission(*, ack: Ack, body: Body, client: AsyncWebClient, dep
         await ephemeral(client, channel=refusal.channel, user=user, text=refusal.text)
 
 
-MODALS = (
-    ActionId.SQL_MODAL,
-    ActionId.LEAD_MODAL,
-    ActionId.RECYCLE_MODAL,
-    ActionId.DISQUALIFY_MODAL,
-)
+MODALS = tuple(spec.modal for spec in DISPOSITIONS)
 
 
 def register(app: ListenerApp, deps: Deps) -> None:

@@ -78,6 +78,23 @@ def test_serve_without_slack_credentials_points_to_the_demo(config_file: Path) -
     assert "mqlbot demo" in result.stderr
 
 
+def test_sender_needs_only_the_bot_token(config_file: Path) -> None:
+    result = runner.invoke(app, ["sender", "--config", str(config_file)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "mqlbot: no Slack credentials: set SLACK_BOT_TOKEN"
+
+
+def test_sender_refuses_a_lease_not_longer_than_its_http_timeout(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    args = ["sender", "--config", str(config_file), "--lease", "5", "--http-timeout", "5"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "sender lease (0:00:05) must be longer than the HTTP timeout (5.0s)" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_manifest_fills_request_urls() -> None:
     result = runner.invoke(app, ["manifest", "--url", "https://bot.example.com/"])
     assert result.exit_code == 0

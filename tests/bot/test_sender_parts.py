@@ -31,8 +31,10 @@ from bot.sender import (
     run_sender,
     sign_webhook,
 )
+from bot.sender.deliveries import DELIVERIES
 from bot.standin import StandinServer, Workspace
 from bot.worker import loops
+from store.models import OutboxKind
 from store.outbox import card_target
 from tests.bot.test_sender import FAST, SDR, TOKEN, make_runtime, queue, rows
 
@@ -242,3 +244,7 @@ async def test_in_doubt_update_already_on_the_card_is_not_sent_again(
     assert report.recovered == 1
     assert len(slack.calls("chat.update")) == updates_before
     assert statuses == ["sent", "sent"]
+
+
+def test_every_outbox_kind_has_its_delivery() -> None:
+    assert set(DELIVERIES) == set(OutboxKind)

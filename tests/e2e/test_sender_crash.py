@@ -32,6 +32,7 @@ CARDS = 40
 HELD_SECONDS = 3.0  # how long the stand-in holds the post the sender will never hear back about
 LEASE_SECONDS = 6.0
 REPO = Path(__file__).resolve().parents[2]
+MQLBOT = str(Path(sys.executable).parent / "mqlbot")
 
 
 @pytest.fixture
@@ -52,8 +53,7 @@ def start_sender(sqlite_url: str, server: StandinServer, log: Path) -> subproces
         "MQLBOT_SENDER__POLL_INTERVAL": "0.05s",
         "PYTHONPATH": str(REPO),
     }
-    args = [sys.executable, "-m", "bot.sender", "--lease", str(LEASE_SECONDS),
-            "--http-timeout", "5"]  # fmt: skip
+    args = [MQLBOT, "sender", "--lease", str(LEASE_SECONDS), "--http-timeout", "5"]
     with log.open("ab") as out:
         return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
 

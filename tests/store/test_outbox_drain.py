@@ -181,6 +181,36 @@ async def test_a_row_crashing_every_sender_is_dead_lettered(
     ]
 
 
+async def test_a_row_of_an_unknown_kind_is_dead_lettered_and_the_rest_still_go(
+    db: SessionFactory, now: datetime
+) -> None:
+    """A kind no sender knows (written by hand, or by a newer release) stops nothing else."""
+    odd = await queue(db, now, "odd", "post", channel="C1")
+    fine = await queue(db, now, "fine", "post", channel="C2")
+    async with db() as session, session.begin():
+        row = await session.get(OutboxMessage, odd)
+        assert row is not None
+        row.kind = "fax"
+
+    batch = await claim(db, now)
+
+    assert ids(batch) == [fine]
+    assert [(d.id, d.error) for d in batch.dead] == [(odd, "unknown outbox kind 'fax'")]
+    async with db() as session:
+        dead = await session.get(OutboxMessage, odd)
+        assert dead is not None
+        assert (dead.status, dead.last_error) == ("dead", "unknown outbox kind 'fax'")
+
+
+async def test_enqueue_refuses_an_unknown_kind_naming_the_known_ones(
+    db: SessionFactory, now: datetime
+) -> None:
+    with pytest.raises(ValueError, match="unknown outbox kind 'fax'; known: post, update, reply"):
+        await queue(db, now, "x", "fax", channel="C1")
+    async with db() as session:
+        assert (await session.exec(select(OutboxMessage))).all() == []
+
+
 async def test_a_sent_row_is_never_claimed_again(db: SessionFactory, now: datetime) -> None:
     row_id = await queue(db, now, "p", "post", channel="C1")
     await claim(db, now)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from handlers.dispositions import DISPOSITION_OF, DISPOSITIONS
 from handlers.present.actions import (
-    DISPOSITION_ACTIONS,
     ActionId,
     ManagerAction,
     check_opaque_id,
@@ -206,9 +206,10 @@ def _status_text(view: CardView, catalog: Catalog, *, now: datetime) -> str:
 
 
 def _outcome_detail(view: CardView, catalog: Catalog, *, now: datetime) -> str | None:
-    if view.state in (CardState.RECYCLED, CardState.DISQUALIFIED) and view.reason:
+    spec = DISPOSITION_OF.get(view.state.value)
+    if spec is not None and spec.reason is not None and view.reason:
         reason = esc(catalog.disposition_reason_label(view.state.value, view.reason), _SHORT)
-        if view.state is CardState.RECYCLED and view.recycle_until is not None:
+        if spec.returns and view.recycle_until is not None:
             day = catalog.format_date(view.recycle_until)
             return catalog.t("card.outcome_recycle", reason=reason, date=day)
         return catalog.t("card.outcome_reason", reason=reason)
@@ -244,15 +245,16 @@ def _actions_block(view: CardView, catalog: Catalog) -> Block:
         return {"type": "actions", "elements": elements}
     elements = [
         _button(
-            catalog.disposition_label(state),
-            action,
+            catalog.t(spec.label_key),
+            spec.button,
             mql_id,
-            primary=view.state.value == state,
+            primary=view.state.value == spec.state,
         )
-        for state, action in DISPOSITION_ACTIONS.items()
+        for spec in DISPOSITIONS
     ]
     options = [ManagerAction.RELEASE, ManagerAction.REASSIGN]
-    if view.state is CardState.DISQUALIFIED:
+    current = DISPOSITION_OF.get(view.state.value)
+    if current is not None and current.locked:
         options.append(ManagerAction.REOPEN)
     overflow = {
         "type": "overflow",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Final
 
+from handlers.dispositions import DISPOSITION_OF
 from handlers.present.blocks._text import MAX_FALLBACK_TEXT, clip_mrkdwn, esc, escape, link
 from handlers.present.catalog import Catalog
 
@@ -100,9 +101,10 @@ def disposition_reply(
     """
     user = _uid(user_id)
     label = escape(catalog.disposition_label(disposition))
-    if disposition in ("recycled", "disqualified") and reason:
+    spec = DISPOSITION_OF.get(disposition)
+    if spec is not None and spec.reason is not None and reason:
         reason_label = esc(catalog.disposition_reason_label(disposition, reason), _REASON)
-        if disposition == "recycled" and recycle_until is not None:
+        if spec.returns and recycle_until is not None:
             text = catalog.t(
                 "reply.disposition_recycled",
                 user=user,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from handlers.present.actions import (
-    DISPOSITION_ACTIONS,
     ActionId,
     ManagerAction,
     manager_value,
@@ -17,10 +16,6 @@ def test_action_ids_are_unique_and_within_slack_limits() -> None:
     values = [a.value for a in ActionId]
     assert len(values) == len(set(values))
     assert all(0 < len(v) <= 255 for v in values)
-
-
-def test_disposition_buttons_in_card_order() -> None:
-    assert list(DISPOSITION_ACTIONS) == ["sql", "lead", "recycled", "disqualified"]
 
 
 def test_manager_values_round_trip() -> None:

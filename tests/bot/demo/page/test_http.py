@@ -1,0 +1,70 @@
+"""The demo page over plain HTTP: what Slack refused shows in the channel; controls check input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.bot.demo.page.browser import RunningDemo
+
+
+def test_a_post_slack_would_refuse_shows_the_stand_ins_error_in_the_channel(
+    demo: RunningDemo,
+) -> None:
+    demo.restart("en")
+    too_many = [{"type": "divider"}] * 51
+    answer = httpx.post(
+        f"{demo.page.slack.base_url}chat.postMessage",
+        headers={"Authorization": "Bearer xoxb-standin"},
+        data={"channel": "C_SDR", "text": "x", "blocks": json.dumps(too_many)},
+    )
+    assert answer.json()["error"] == "invalid_blocks"
+    parts = httpx.get(f"{demo.url}parts", params={"as": "U_SATO", "c": "C_SDR"}).json()
+    assert "mqlbot tried to post here and Slack refused it" in parts["pane"]
+    assert "invalid_blocks" in parts["pane"]
+    assert "no more than 50 items allowed" in parts["pane"]
+    assert "chat.postMessage" in parts["status"]
+
+
+def test_controls_refuse_what_does_not_exist_with_a_reason(demo: RunningDemo) -> None:
+    cases = {
+        "burst": ({"count": 0}, "a burst has 1 to 200 leads, not 0"),
+        "advance": ({"step": "1y"}, "step '1y': use one of 20m, 1d, 1w, 90d"),
+        "event": ({"lead": "crm-404", "type": "page_visited"}, "no sample lead 'crm-404'"),
+        "language": ({"language": "fr"}, "language 'fr': use en or ja"),
+    }
+    for control, (body, reason) in cases.items():
+        answer = httpx.post(f"{demo.url}control/{control}", json=body, timeout=30)
+        assert answer.status_code == 400
+        assert answer.json() == {"ok": False, "problem": reason}
+
+
+def test_the_readme_command_prints_the_url_serves_the_page_and_stops_on_ctrl_c() -> None:
+    command = [str(Path(sys.executable).parent / "mqlbot"), "demo", "--port", "0"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:  # noqa: S603
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        try:
+            assert line.startswith("mqlbot demo: open http://127.0.0.1:")
+            url = line.split("open ", 1)[1].split(" ", 1)[0]
+            page = httpx.get(url, timeout=10)
+            assert page.status_code == 200
+            assert '<html lang="en">' in page.text
+            card = '<h3 class="b-header">佐藤 愛子</h3>'  # a sample lead's card, its name intact
+            deadline = time.monotonic() + 15
+            while card not in page.text and time.monotonic() < deadline:
+                time.sleep(0.2)
+                page = httpx.get(url, timeout=10)
+            assert card in page.text
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        assert process.stdout.read() == ""  # one line, nothing else
