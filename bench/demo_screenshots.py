@@ -71,7 +71,7 @@ def take(browser: Any, out: Path) -> list[Path]:
         httpx.post(f"{demo.url}control/advance", json={"step": "1w"}, timeout=60)
         marketing.locator("figure.file img").wait_for(timeout=WAIT_MS)
         marketing.wait_for_function("() => document.querySelector('figure.file img').complete")
-        marketing.locator("#pane .messages").evaluate("list => list.scrollTop = 0")
+        marketing.locator("figure.file").scroll_into_view_if_needed()
         shots.append(out / "digest.png")
         marketing.screenshot(path=shots[-1])
 

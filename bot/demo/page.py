@@ -54,12 +54,12 @@ CLOCK_JOBS = ("nag", "recycle", "decay")
 BURST_FIRST = ("Haruto", "Yui", "Sota", "Mio", "Ren", "Olivia", "Noah", "Emma", "Liam", "Ava")
 BURST_LAST = ("Ito", "Kato", "Kobayashi", "Nakamura", "Smith", "Garcia", "Lee", "Martin")
 BURST_SOURCES = ("webinar", "paid_search", "organic", "newsletter", "content_syndication")
-# The burst's leads qualify by activity: a download, the seminar and the contact form.
+# Each lead of a burst qualifies: the seminar and a download, then the demo video followed by
+# the pricing page (the default demo_then_pricing trigger).
 BURST_ACTIVITY = (
-    ("content_downloaded", {"asset": "MA導入ガイド"}),
     ("event_attended", {"event": "2026-12 MAセミナー"}),
-    ("form_submitted", {"form": "contact"}),
-    ("content_downloaded", {"asset": "Pricing overview"}),
+    ("content_downloaded", {"asset": "MA導入ガイド"}),
+    ("video_watched", {"video": "Product demo (12 min)"}),
     ("page_visited", {"url": "https://example.com/pricing"}),
 )
 MAX_BURST = 200
@@ -67,6 +67,10 @@ MAX_BURST = 200
 
 class ControlError(ValueError):
     """A demo control asked for something that does not exist (a lead, an event type, a step)."""
+
+
+class Restarting(RuntimeError):
+    """The bot is between two runs (switching language); the page asks again in a moment."""
 
 
 class DemoPage:
@@ -93,13 +97,13 @@ class DemoPage:
     @property
     def bot(self) -> RunningBot:
         if self._bot is None:
-            raise RuntimeError("the demo's bot is not running")
+            raise Restarting("the demo's bot is restarting")
         return self._bot
 
     @property
     def client(self) -> SlackClient:
         if self._client is None:
-            raise RuntimeError("the demo's bot is not running")
+            raise Restarting("the demo's bot is restarting")
         return self._client
 
     def changes(self) -> tuple[int, int, int]:
@@ -196,7 +200,7 @@ class DemoPage:
                     }
                 )
         answer = await post_events(self.bot, events)
-        if answer.status_code != 200:
+        if not answer.is_success:
             return self._result(f"{answer.status_code} {answer.text}")
         mqls = len(answer.json().get("mqls", []))
         return self._result(f"{answer.status_code}: {len(events)} events, {mqls} MQLs")
@@ -228,14 +232,18 @@ class DemoPage:
     # ----- what the page shows ---------------------------------------------------------------
 
     def people(self) -> list[tuple[str, str]]:
-        roles = {**dict.fromkeys(SDRS, "SDR"), MANAGER: "manager", "U_JAMES": "manager"}
+        """Everyone the page can act as, with their part in the demo."""
+        words = WORDS[self.language]
+        roles = {**dict.fromkeys(SDRS, "role_sdr"), MANAGER: "role_manager"}
+        roles["U_JAMES"] = "role_manager"
         marketing = self.state.channel(MARKETING_CHANNEL).members
         out = []
         for user in self.state.users.values():
             if user.is_bot:
                 continue
-            role = roles.get(user.id) or ("marketing" if user.id in marketing else "")
-            out.append((user.id, f"{user.real_name} (@{user.name}{', ' + role if role else ''})"))
+            role = roles.get(user.id) or ("role_marketing" if user.id in marketing else "")
+            shown = f", {words[role]}" if role else ""
+            out.append((user.id, f"{user.real_name} (@{user.name}{shown})"))
         return out
 
     def screen(self, user_id: str | None, where: str | None) -> Screen:

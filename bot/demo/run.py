@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -29,7 +30,9 @@ from bot.standin.render import render_channel
 from bot.standin.state import View
 from bot.web import create_web_app
 from bot.worker import background
+from handlers.present.catalog import Catalog
 from store.migrate import upgrade
+from store.models import MqlState
 from store.outbox import pending_count
 
 SDR_CHANNEL = "C_SDR"
@@ -337,6 +340,34 @@ class Demo:
         player: SlackUserPlayer,
         secret: str,
     ) -> None:
+        cards = await self._post_samples(clock, http, secret)
+        # The buttons are found by the labels the bot draws, in the demo's language.
+        catalog = Catalog("ja" if self.language == "ja" else "en", ZoneInfo(TIMEZONE))
+        if len(cards) >= 1:
+            await self._race_for(player, cards[0], catalog)
+        if len(cards) >= 2:
+            await self._claim_and_classify(
+                player,
+                catalog,
+                ("Emily claims the second card", "U_EMILY", cards[1]),
+                ("Emily recycles it: timing", MqlState.RECYCLED, {"reason": "timing"}),
+            )
+        if len(cards) >= 4:
+            await self._claim_and_classify(
+                player,
+                catalog,
+                ("田中 claims the fourth card", "U_TANAKA", cards[3]),
+                ("田中 disqualifies it: student", MqlState.DISQUALIFIED, {"reason": "student"}),
+            )
+        await self._a_week_later(runtime, clock)
+        self.say("")
+        for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
+            self.say(render_channel(self.state, channel, for_user="U_TANAKA", tz=TIMEZONE))
+
+    async def _post_samples(
+        self, clock: DemoClock, http: httpx.AsyncClient, secret: str
+    ) -> list[str]:
+        """Send the sample leads' events as marketing would; the ts of each card they made."""
         say = self.say
         now = clock()
         events = sample_events(now)
@@ -350,75 +381,55 @@ class Demo:
         await _until(lambda: len(self.cards()) >= expected, f"{expected} MQL cards")
         cards = self.cards()
         say(f"  {len(cards)} MQL cards posted to #inside-sales\n")
+        return cards
 
-        claim = "担当する" if self.language == "ja" else "Claim"
-        labels = (
-            {"sql": "SQL", "recycled": "リサイクル", "disqualified": "失格"}
-            if self.language == "ja"
-            else {"sql": "SQL", "recycled": "Recycled", "disqualified": "Disqualified"}
+    async def _step(self, text: str, action: Awaitable[BotResponse]) -> None:
+        self.say(f"→ {text}")
+        _answered(await action, text)
+        await asyncio.sleep(0.3)
+
+    async def _race_for(self, player: SlackUserPlayer, card: str, catalog: Catalog) -> None:
+        """Two SDRs click Claim on the same card; the first wins and classifies it SQL."""
+        # Both see the same unclaimed card; the second click lands on what they saw.
+        seen = player.find_button(SDR_CHANNEL, card, catalog.t("button.claim"))
+        await self._step(
+            "佐藤 clicks Claim on the first card",
+            player.click_button("U_SATO", SDR_CHANNEL, card, *seen),
+        )
+        await self._step(
+            "田中 clicks Claim on the same card a moment later",
+            player.click_button("U_TANAKA", SDR_CHANNEL, card, *seen),
+        )
+        sql = catalog.disposition_label(MqlState.SQL)
+        await _until(lambda: _has_button(player, card, sql), "the disposition buttons")
+        await self._through_modal(
+            player,
+            "佐藤 classifies it as SQL",
+            "U_SATO",
+            card,
+            sql,
+            {"note": "Budget approved for Q1; meeting booked."},
         )
 
-        async def step(text: str, action: Awaitable[BotResponse]) -> None:
-            say(f"→ {text}")
-            _answered(await action, text)
-            await asyncio.sleep(0.3)
+    async def _claim_and_classify(
+        self,
+        player: SlackUserPlayer,
+        catalog: Catalog,
+        claim: tuple[str, str, str],
+        disposition: tuple[str, MqlState, dict[str, str]],
+    ) -> None:
+        """An SDR claims a card (step text, user, card) and gives it a disposition (step text,
+        which one, the modal's answers)."""
+        said, user, card = claim
+        told, state, answers = disposition
+        await self._step(said, player.click(user, SDR_CHANNEL, card, catalog.t("button.claim")))
+        label = catalog.disposition_label(state)
+        await _until(lambda: _has_button(player, card, label), "the disposition buttons")
+        await self._through_modal(player, told, user, card, label, answers)
 
-        if len(cards) >= 1:
-            # Both SDRs see the same unclaimed card; the second click lands on what they saw.
-            seen = player.find_button(SDR_CHANNEL, cards[0], claim)
-            await step(
-                "佐藤 clicks Claim on the first card",
-                player.click_button("U_SATO", SDR_CHANNEL, cards[0], *seen),
-            )
-            await step(
-                "田中 clicks Claim on the same card a moment later",
-                player.click_button("U_TANAKA", SDR_CHANNEL, cards[0], *seen),
-            )
-            await _until(
-                lambda: _has_button(player, cards[0], labels["sql"]), "the disposition buttons"
-            )
-            await self._through_modal(
-                player,
-                "佐藤 classifies it as SQL",
-                "U_SATO",
-                cards[0],
-                labels["sql"],
-                {"note": "Budget approved for Q1; meeting booked."},
-            )
-        if len(cards) >= 2:
-            await step(
-                "Emily claims the second card",
-                player.click("U_EMILY", SDR_CHANNEL, cards[1], claim),
-            )
-            await _until(
-                lambda: _has_button(player, cards[1], labels["recycled"]), "the disposition buttons"
-            )
-            await self._through_modal(
-                player,
-                "Emily recycles it: timing",
-                "U_EMILY",
-                cards[1],
-                labels["recycled"],
-                {"reason": "timing"},
-            )
-        if len(cards) >= 4:
-            await step(
-                "田中 claims the fourth card",
-                player.click("U_TANAKA", SDR_CHANNEL, cards[3], claim),
-            )
-            await _until(
-                lambda: _has_button(player, cards[3], labels["disqualified"]),
-                "the disposition buttons",
-            )
-            await self._through_modal(
-                player,
-                "田中 disqualifies it: student",
-                "U_TANAKA",
-                cards[3],
-                labels["disqualified"],
-                {"reason": "student"},
-            )
-
+    async def _a_week_later(self, runtime: Runtime, clock: DemoClock) -> None:
+        """The reminder job 20 minutes on, then the weekly digest a week on."""
+        say = self.say
         jobs = registry()
         await self._drained(runtime)
         clock.advance(timedelta(minutes=20))
@@ -429,9 +440,6 @@ class Demo:
         say("→ a week later the weekly digest goes to #marketing")
         say(f"  {await run_in_slot(runtime, jobs['digest'], clock())}")
         await self._drained(runtime)
-        say("")
-        for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
-            say(render_channel(self.state, channel, for_user="U_TANAKA", tz=TIMEZONE))
 
     async def _through_modal(
         self,

@@ -13,10 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from bot.demo.page import ControlError, DemoPage, demo_page
+from bot.demo.page import ControlError, DemoPage, Restarting, demo_page
 from bot.demo.run import quiet_server
 from bot.standin import page
 from bot.standin.client import InteractionError, Outcome
+from bot.standin.page_text import WORDS
 from bot.standin.state import StandinError
 
 POLL_SECONDS = 0.1
@@ -70,6 +71,18 @@ def create_page_app(demo: DemoPage) -> FastAPI:
     @app.exception_handler(StandinError)
     async def standin_error(_request: Request, exc: StandinError) -> Response:
         return _refused(exc.error)
+
+    @app.exception_handler(Restarting)
+    async def restarting(request: Request, exc: Restarting) -> Response:
+        if request.url.path == "/":  # the page itself: shown again once the bot is back
+            words = WORDS[demo.language]
+            return HTMLResponse(
+                f'<!doctype html><html lang="{demo.language}"><meta charset="utf-8">'
+                f'<meta http-equiv="refresh" content="1"><title>{words["title"]}</title>'
+                f"<p>{words['restarting']}</p></html>",
+                status_code=503,
+            )
+        return JSONResponse({"ok": False, "problem": str(exc)}, status_code=503)
 
     @app.get("/", response_class=HTMLResponse)
     async def index(request: Request) -> Response:

@@ -199,8 +199,9 @@ def element(
     if kind in ("button", "workflow_button"):
         style = f" btn-{escape(str(el['style']))}" if el.get("style") else ""
         value = escape(str(el.get("value", "")))
+        url = f' data-url="{escape(str(el["url"]))}"' if el.get("url") else ""
         return (
-            f'<button type="button" class="btn{style}" {data} data-value="{value}">'
+            f'<button type="button" class="btn{style}" {data} data-value="{value}"{url}>'
             f"{escape(_plain(el.get('text')))}</button>"
         )
     if kind == "image":
@@ -289,7 +290,7 @@ def block(b: Any, index: int, surface: Surface) -> str:
             accessory = (
                 f'<div class="b-accessory">{element(b["accessory"], surface, block_id)}</div>'
             )
-        return f'<div class="b-section">{body_wrap(body)}{accessory}</div>'
+        return f'<div class="b-section"><div class="b-body">{body}</div>{accessory}</div>'
     if kind == "context":
         parts = "".join(
             element(e, surface, block_id)
@@ -313,10 +314,6 @@ def block(b: Any, index: int, surface: Surface) -> str:
     if kind == "rich_text":
         return f'<div class="b-text">{escape(_rich_text(b))}</div>'
     return unrenderable(f"{kind} block", b, surface)
-
-
-def body_wrap(body: str) -> str:
-    return f'<div class="b-body">{body}</div>'
 
 
 def _input(b: JsonDict, block_id: str, surface: Surface) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -41,7 +41,6 @@ class Screen:
     people: list[tuple[str, str]]  # (user id, label shown in the person switcher)
     controls: Controls
     generation: int = 0
-    errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,7 +106,8 @@ def _message(screen: Screen, message: Message, *, replies: list[Message] | None 
         inner = "".join(_message(screen, r) for r in replies)
         thread = f'<details class="thread" open><summary>{count}</summary>{inner}</details>'
     return (
-        f'<article class="msg" data-ts="{escape(message.ts)}" aria-label="{escape(shown)}">'
+        f'<article class="msg" id="m{escape(message.ts.replace(".", ""))}" '
+        f'data-ts="{escape(message.ts)}" aria-label="{escape(shown)}">'
         f"<header>{_author(screen, message.user)} "
         f'<time datetime="{iso}">{shown}</time>{edited}{broadcast}</header>'
         f'<div class="blocks">{body}{_files(screen, message)}</div>{thread}</article>'
@@ -152,15 +152,13 @@ def refusals(state: Workspace) -> list[ApiCall]:
 
 
 def _channel_of(state: Workspace, call: ApiCall) -> str | None:
-    ref = call.args.get("channel")
-    if not ref:
-        return None
+    """The channel a refused call meant (a user id means the bot's DM with them)."""
+    ref = str(call.args.get("channel") or "")
+    if ref in state.users:
+        dm = state.dm_channel(ref)
+        return dm.id if dm else None
     try:
-        return (
-            state.channel_for_post(str(ref)).id
-            if str(ref) in state.users
-            else state.channel(str(ref)).id
-        )
+        return state.channel(ref).id if ref else None
     except StandinError:
         return None
 

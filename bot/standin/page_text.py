@@ -55,6 +55,10 @@ EN: Words = MappingProxyType(
         "close": "Close",
         "file": "File",
         "bot": "App",
+        "role_sdr": "SDR",
+        "role_manager": "manager",
+        "role_marketing": "marketing",
+        "restarting": "The demo is restarting…",
     }
 )
 
@@ -106,6 +110,10 @@ JA: Words = MappingProxyType(
         "close": "閉じる",
         "file": "ファイル",
         "bot": "アプリ",
+        "role_sdr": "インサイドセールス",
+        "role_manager": "マネージャー",
+        "role_marketing": "マーケティング",
+        "restarting": "デモを再起動しています…",
     }
 )
 

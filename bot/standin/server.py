@@ -512,6 +512,22 @@ async def _json_body(request: Request) -> JsonDict:
 
 def _add_control_routes(app: FastAPI, state: Workspace) -> None:
     """Routes a separate process (benchmark, demo page) uses to drive the stand-in."""
+    _add_side_channel_routes(app, state)
+    _add_inspection_routes(app, state)
+    _add_fault_routes(app, state)
+
+    @app.post("/_standin/triggers")
+    async def trigger(request: Request) -> Response:
+        try:
+            user_id = str((await _json_body(request))["user_id"])
+            state.user(user_id)
+        except (ValueError, KeyError, StandinError) as exc:
+            return _control_error(f"trigger needs a known user_id: {exc}")
+        return JSONResponse({"ok": True, "trigger_id": state.issue_trigger(user_id)})
+
+
+def _add_side_channel_routes(app: FastAPI, state: Workspace) -> None:
+    """What Slack serves beside the Web API: the file upload URL and interactions' response_url."""
 
     @app.post("/_standin/upload/{file_id}")
     async def upload(file_id: str, request: Request) -> Response:
@@ -539,6 +555,10 @@ def _add_control_routes(app: FastAPI, state: Workspace) -> None:
         state.record_call("response_url", {"token": token, **body})
         return JSONResponse(answer)
 
+
+def _add_inspection_routes(app: FastAPI, state: Workspace) -> None:
+    """Reset the workspace, dump it as JSON, render a channel as text."""
+
     @app.post("/_standin/reset")
     async def reset() -> Response:
         state.reset()
@@ -554,6 +574,10 @@ def _add_control_routes(app: FastAPI, state: Workspace) -> None:
             return PlainTextResponse(render_channel(state, channel))
         except StandinError as exc:
             return JSONResponse({"ok": False, "error": exc.error}, status_code=404)
+
+
+def _add_fault_routes(app: FastAPI, state: Workspace) -> None:
+    """Make the stand-in misbehave as Slack can: errors, delays, an outage, rate limits."""
 
     @app.post("/_standin/faults")
     async def inject(request: Request) -> Response:
@@ -596,15 +620,6 @@ def _add_control_routes(app: FastAPI, state: Workspace) -> None:
             return _control_error(f"rate_limit: {exc}")
         state.rate_limiter.configure(policy)
         return JSONResponse({"ok": True})
-
-    @app.post("/_standin/triggers")
-    async def trigger(request: Request) -> Response:
-        try:
-            user_id = str((await _json_body(request))["user_id"])
-            state.user(user_id)
-        except (ValueError, KeyError, StandinError) as exc:
-            return _control_error(f"trigger needs a known user_id: {exc}")
-        return JSONResponse({"ok": True, "trigger_id": state.issue_trigger(user_id)})
 
 
 def _apply_response_url(state: Workspace, token: str, body: JsonDict) -> JsonDict:

@@ -1,9 +1,9 @@
 """The App Home's content: load and render a user's tab, and queue rate-limited refreshes.
 
-The listener (``handlers.slack.home``) publishes at once when a user opens the tab. Changes
-to someone's MQLs refresh their tab through the outbox instead, at
-most one publish per user per minute: ``enqueue_home_refresh`` renders the *current* state in
-the caller's transaction and queues it under ``home:<user>:<minute>``. A second change in the
+The listener (``handlers.slack.home``) publishes at once when a user opens the tab. Changes to
+someone's MQLs refresh their tab through the outbox instead, at most one publish per user per
+minute: ``enqueue_home_refresh`` renders the *current* state in the caller's transaction and
+queues it under ``home:<user>:<minute>``. A second change in the
 same minute replaces the waiting row's view; if that row is already sent or on its way, the
 newest view waits in the next minute's row (due at that minute), so the last state always
 arrives and never more than once a minute.

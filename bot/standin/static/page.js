@@ -37,7 +37,9 @@
     busy = true;
     try {
       const query = `as=${encodeURIComponent(user)}&c=${encodeURIComponent(where)}`;
-      const parts = await (await fetch(`/parts?${query}`)).json();
+      const response = await fetch(`/parts?${query}`);
+      if (response.status === 503) { setTimeout(refresh, 300); return; }  // restarting
+      const parts = await response.json();
       if (String(parts.generation) !== generation) { location.reload(); return; }
       const old = document.querySelector("#pane .messages");
       const atEnd = !old || old.scrollHeight - old.scrollTop - old.clientHeight < 60;
@@ -105,13 +107,24 @@
     });
   }
 
+  // A link button opens its URL as Slack does; a permalink to this workspace opens the message.
+  function follow(url) {
+    const permalink = url.match(/\/archives\/([A-Z0-9_]+)\/p(\d+)/);
+    if (!permalink) { window.open(url, "_blank", "noopener"); return; }
+    const query = `as=${encodeURIComponent(user)}&c=${encodeURIComponent(permalink[1])}`;
+    location.href = `/?${query}#m${permalink[2]}`;
+  }
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (button) {
       lastFocus = button;
       action(button, button.dataset.value);
+      if (button.dataset.url) follow(button.dataset.url);
       return;
     }
+    const link = event.target.closest(".blocks a[href*='/archives/'], .home a[href*='/archives/']");
+    if (link) { event.preventDefault(); follow(link.href); return; }
     const cancel = event.target.closest("button[data-cancel]");
     if (cancel) { post("/cancel", { view: cancel.dataset.cancel }); return; }
     const language = event.target.closest("button[data-language]");
@@ -192,7 +205,9 @@
   });
 
   const list = document.querySelector("#pane .messages");
-  if (list) list.scrollTop = list.scrollHeight;
+  const target = location.hash && document.getElementById(location.hash.slice(1));
+  if (target) { target.scrollIntoView(); target.classList.add("highlight"); }
+  else if (list) list.scrollTop = list.scrollHeight;
   focusModal();
   const stream = new EventSource("/stream");
   stream.onmessage = refresh;

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -68,3 +69,53 @@ def test_the_readme_command_prints_the_url_serves_the_page_and_stops_on_ctrl_c()
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=30) == 0
         assert process.stdout.read() == ""  # one line, nothing else
+
+
+def _parts(demo: RunningDemo, user: str, where: str) -> dict[str, str]:
+    answer = httpx.get(f"{demo.url}parts", params={"as": user, "c": where}, timeout=30)
+    assert answer.status_code == 200
+    parts: dict[str, str] = answer.json()
+    return parts
+
+
+def _eventually(check: Callable[[], bool], within: float = 15.0) -> bool:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_a_slash_command_answers_only_the_person_who_typed_it(demo: RunningDemo) -> None:
+    demo.restart("en")
+    answer = httpx.post(
+        f"{demo.url}command", json={"as": "U_EMILY", "channel": "C_SDR", "command": "/mql help"}
+    )
+    assert answer.json() == {"ok": True, "status": 200}
+    assert _eventually(lambda: "only-you" in _parts(demo, "U_EMILY", "C_SDR")["pane"])
+    assert "/mql queue" in _parts(demo, "U_EMILY", "C_SDR")["pane"]
+    assert "only-you" not in _parts(demo, "U_SATO", "C_SDR")["pane"]
+    refused = httpx.post(
+        f"{demo.url}command", json={"as": "U_EMILY", "channel": "C_SDR", "command": "hello"}
+    )
+    assert refused.status_code == 400
+    assert "Only slash commands reach the bot here" in refused.json()["problem"]
+
+
+def test_opening_home_sends_app_home_opened_and_shows_what_the_bot_published(
+    demo: RunningDemo,
+) -> None:
+    demo.restart("en")
+    page = httpx.get(demo.url, params={"as": "U_SUZUKI", "c": "home"}, timeout=30)
+    assert page.status_code == 200
+    assert _eventually(lambda: 'class="home"' in _parts(demo, "U_SUZUKI", "home")["pane"])
+    published = [c.args.get("user_id") for c in demo.page.state.calls("views.publish")]
+    assert "U_SUZUKI" in published
+
+
+def test_a_burst_sends_qualifying_leads_through_the_webhook(demo: RunningDemo) -> None:
+    demo.restart("en")
+    answer = httpx.post(f"{demo.url}control/burst", json={"count": 3}, timeout=60)
+    assert answer.json() == {"ok": True, "result": "202: 12 events, 3 MQLs"}
+    assert _eventually(lambda: len(demo.page.state.top_level("C_SDR")) == 7)

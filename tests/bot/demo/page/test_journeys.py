@@ -80,6 +80,13 @@ def test_the_owner_recycles_through_the_modal(browser: Any, fresh: RunningDemo) 
     page = open_as(browser, fresh, "U_EMILY")
     lead = card(page, "山田 花子")
     lead.get_by_role("button", name="Claim").click(timeout=WAIT_MS)
+    expect(lead.get_by_role("button", name="Recycled")).to_be_visible(timeout=WAIT_MS)
+    # Her App Home lists the claim; its button leads back to the card.
+    page.get_by_role("link", name="Home").click()
+    mine = page.locator(".home .b-section", has_text="山田 花子")
+    expect(mine).to_be_visible(timeout=WAIT_MS)
+    mine.get_by_role("button", name="Open card").click()
+    expect(page.locator("article.highlight h3")).to_have_text("山田 花子", timeout=WAIT_MS)
     lead.get_by_role("button", name="Recycled").click(timeout=WAIT_MS)
     dialog = page.get_by_role("dialog", name="Recycle")
     expect(dialog).to_be_visible(timeout=WAIT_MS)
@@ -111,6 +118,9 @@ def test_a_reminder_appears_after_the_clock_advances(browser: Any, fresh: Runnin
     reminder = page.locator("article.msg", has_text="This MQL has been unclaimed for 20 min")
     expect(reminder.first).to_be_visible(timeout=WAIT_MS)
     expect(reminder.first).to_contain_text("@sato @tanaka @emily")
+    page.get_by_label("Acting as").select_option("U_SUZUKI")  # the manager sees it too
+    expect(page.locator("body")).to_have_attribute("data-user", "U_SUZUKI", timeout=WAIT_MS)
+    expect(reminder.first).to_be_visible()
     page.context.close()
 
 
