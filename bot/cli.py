@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, describe_database, load_settings
 
 app = typer.Typer(
     name="mqlbot",
@@ -20,11 +21,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: option values named by their metavar (--port PORT), flags without a type tag.
+    rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
-config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
-import_app = typer.Typer(help="Backfills.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
+jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True, rich_markup_mode=None)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True, rich_markup_mode=None)
+import_app = typer.Typer(help="Backfills.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(jobs_app, name="jobs")
@@ -37,6 +40,7 @@ ConfigOption = Annotated[
         envvar="MQLBOT_CONFIG",
         help="TOML configuration file (default ./mqlbot.toml).",
         dir_okay=False,
+        metavar="FILE",
     ),
 ]
 JOB_NAMES = ("nag", "digest", "recycle", "decay", "prune")
@@ -56,10 +60,8 @@ def settings_or_exit(config: Path | None) -> Settings:
         fail(str(exc))
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic lists each of its plugins at every start; which migrations ran is still logged.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -84,8 +86,10 @@ def _require_slack(settings: Settings) -> None:
 @app.command()
 def serve(
     config: ConfigOption = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8000,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Do not run the scheduler and sender here.")
     ] = False,
@@ -157,8 +161,10 @@ def sender(
 @app.command()
 def socket(
     config: ConfigOption = None,
-    host: Annotated[str, typer.Option(help="Interface for the webhooks.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for the webhooks.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface for the webhooks.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the webhooks.", metavar="PORT")] = 8000,
 ) -> None:
     """The bot over Slack Socket Mode (no public URL); webhooks still served over HTTP."""
     settings = settings_or_exit(config)
@@ -175,6 +181,7 @@ def socket(
 
 @app.command()
 def demo(
+    config: ConfigOption = None,
     script: Annotated[
         bool,
         typer.Option(
@@ -183,28 +190,51 @@ def demo(
             help="Play the scripted story in the terminal instead of serving the page.",
         ),
     ] = False,
-    host: Annotated[str, typer.Option(help="Interface the page listens on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the page (0: any free port).")] = 8808,
+    host: Annotated[
+        str, typer.Option(help="Interface the page listens on.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port of the page (0: any free port).", metavar="PORT")
+    ] = 8808,
     keep: Annotated[
         Path | None,
-        typer.Option(help="With --script: keep the demo database in this directory."),
+        typer.Option(
+            help="With --script: keep the demo database in this directory.", metavar="DIR"
+        ),
     ] = None,
-    language: Annotated[str, typer.Option(help="Language of the bot: en or ja.")] = "en",
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="Language of the bot, en or ja (default: [locale] language).", metavar="LANG"
+        ),
+    ] = None,
 ) -> None:
-    """The whole bot against a local Slack stand-in with sample leads, as a Slack-like web page."""
-    if language not in ("en", "ja"):
+    """The whole bot against a local Slack stand-in with sample leads, as a Slack-like web page.
+
+    Reads the configuration like serve (file, MQLBOT_* variables) over the demo's own settings,
+    but always talks to the stand-in and keeps its own database.
+    """
+    if language is not None and language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
+    from bot.demo.run import demo_language
+
+    try:
+        language = demo_language(config, language)
+    except ConfigError as exc:
+        fail(str(exc))
     if script:
         from bot.demo.run import run_demo
 
-        sys.exit(run_demo(keep=keep, language=language))
+        # Bold on a terminal that can show it (https://no-color.org asks for none).
+        ansi = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        sys.exit(run_demo(config=config, keep=keep, language=language, ansi=ansi))
     if keep is not None:
         fail("--keep works with --script only (the page starts from a fresh database)")
     from bot.demo.page import ControlError
     from bot.demo.web import run_page
 
     try:
-        sys.exit(run_page(language=language, host=host, port=port))
+        sys.exit(run_page(language=language, config=config, host=host, port=port))
     except ControlError as exc:
         fail(str(exc))
 
@@ -230,13 +260,20 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 @jobs_app.command("run")
 def jobs_run(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOB_NAMES)}.")],
+    # Hidden from the argument list (which would tag it <str>); the docstring names the jobs.
+    name: Annotated[str, typer.Argument(metavar="NAME", hidden=True)],
     config: ConfigOption = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Run as if at this ISO-8601 instant (with offset).")
+        str | None,
+        typer.Option(
+            "--at", help="Run as if at this ISO-8601 instant (with offset).", metavar="WHEN"
+        ),
     ] = None,
 ) -> None:
-    """Run one scheduled job once, now or as if at --at."""
+    """Run one scheduled job once, now or as if at --at.
+
+    NAME is one of: nag, digest, recycle, decay, prune.
+    """
     if name not in JOB_NAMES:
         fail(f"unknown job {name!r}; jobs: {', '.join(JOB_NAMES)}")
     when: datetime | None = None
@@ -248,7 +285,9 @@ def jobs_run(
         if when.tzinfo is None:
             fail(f"--at {at!r} has no time zone offset (e.g. 2026-11-24T09:00:00+09:00)")
     settings = settings_or_exit(config)
-    _logging()
+    # One job's run: its summary and the database line are the output, not the migration log.
+    _logging(logging.WARNING)
+    typer.echo(f"mqlbot: database {describe_database(settings.database_url)}", err=True)
     _migrate(settings)
 
     from bot.jobs import JobNotAvailable, run_job_once
@@ -310,7 +349,10 @@ def import_events(
 @app.command()
 def manifest(
     url: Annotated[
-        str | None, typer.Option("--url", help="Public base URL, e.g. https://mqlbot.example.com")
+        str | None,
+        typer.Option(
+            "--url", help="Public base URL, e.g. https://mqlbot.example.com", metavar="URL"
+        ),
     ] = None,
     socket_mode: Annotated[
         bool, typer.Option("--socket", help="The Socket Mode variant (no request URLs).")

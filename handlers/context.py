@@ -8,7 +8,9 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from handlers.present.names import NO_NAMES, DisplayNames
 from scoring.clock import BusinessCalendar
+from scoring.digest import DigestWeek
 from scoring.rules import ScoringRules
 from scoring.sla import ReminderLevel
 from store.engine import SessionFactory
@@ -39,6 +41,8 @@ class HandlerConfig:
     disqualify_reasons: tuple[str, ...]
     digest_weekday: int
     digest_time: time
+    digest_week: DigestWeek = "calendar"
+    names: DisplayNames = NO_NAMES
     lead_url_template: str | None = None
     crm_webhook_url: str | None = None
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from handlers.context import Deps
-from handlers.present.digest_blocks import digest_message
+from handlers.present.digest_blocks import digest_message, period_label
 from handlers.present.digest_chart import digest_chart_png
 from handlers.present.digest_text import digest_catalog
 from scoring.digest import (
@@ -115,14 +115,12 @@ async def queue_digest(
     config = deps.config
     post_key, chart_key = keys
     report = await digest_figures(deps, period.start, period.end, now=now)
-    catalog = digest_catalog(config.language, config.timezone)
+    catalog = digest_catalog(config.language, config.timezone, config.names)
     message = digest_message(report, catalog)
     chart = None
     if report.current.created > 0:
         # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
         chart = await asyncio.to_thread(digest_chart_png, report, catalog)
-    start = catalog.format_date(catalog.local_date(period.start))
-    end = catalog.format_date(catalog.local_date(period.end))
     rows = 0
     async with deps.sessions() as session, session.begin():
         if await enqueue(
@@ -143,7 +141,7 @@ async def queue_digest(
             channel=config.marketing_channel,
             payload={
                 "filename": f"mql-digest-{chart_name}.png",
-                "title": catalog.t("digest.chart_title", start=start, end=end),
+                "title": catalog.t("digest.chart_title", period=period_label(period, catalog)),
                 "content_b64": base64.b64encode(chart).decode("ascii"),
             },
             now=deps.queued_at(now),

@@ -119,7 +119,7 @@ async def load_card_view(session: AsyncSession, deps: Deps, mql_id: int) -> Card
 
 
 def _catalog(deps: Deps) -> Catalog:
-    return Catalog(deps.config.language, deps.config.timezone)
+    return Catalog(deps.config.language, deps.config.timezone, names=deps.config.names)
 
 
 async def render_card(session: AsyncSession, deps: Deps, mql_id: int) -> dict[str, Any]:

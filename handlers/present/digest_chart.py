@@ -15,7 +15,7 @@ from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import MaxNLocator
 
 from handlers.present.catalog import Catalog
-from handlers.present.digest_blocks import group_name
+from handlers.present.digest_blocks import group_name, period_label
 from handlers.present.digest_text import digest_catalog
 from scoring.digest import MIN_RATE_BASE, DigestReport
 
@@ -88,18 +88,18 @@ def digest_chart_png(
     """
     font = font or chart_font()
     if catalog.language != "en" and not font.japanese:
-        catalog = digest_catalog("en", catalog.timezone)
+        catalog = digest_catalog("en", catalog.timezone, catalog.names)
     cur = report.current
 
     def label(text: str) -> str:
         return _drawable(text, font)
 
-    start = catalog.format_date(catalog.local_date(cur.period.start))
-    end = catalog.format_date(catalog.local_date(cur.period.end))
     with rc_context({"font.family": [font.family, BASE_FAMILY]}):
         figure = Figure(figsize=(11, 5), dpi=100, layout="constrained")
         FigureCanvasAgg(figure)
-        figure.suptitle(label(catalog.t("chart.title", start=start, end=end)), fontsize=15)
+        figure.suptitle(
+            label(catalog.t("chart.title", period=period_label(cur.period, catalog))), fontsize=15
+        )
         funnel, sources = figure.subplots(1, 2, width_ratios=(2, 3))
 
         steps = [

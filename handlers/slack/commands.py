@@ -104,7 +104,7 @@ def parse(text: str) -> Request:
 
 def catalog_of(deps: Deps) -> Catalog:
     """The shared catalog with the digest's messages (`/mql stats` reuses the digest layout)."""
-    return digest_catalog(deps.config.language, deps.config.timezone)
+    return digest_catalog(deps.config.language, deps.config.timezone, deps.config.names)
 
 
 def _sla(stage: Stage, started: datetime, deps: Deps, now: datetime) -> SlaView:

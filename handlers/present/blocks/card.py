@@ -132,8 +132,11 @@ def _lead_fields(view: CardView, catalog: Catalog) -> Block:
         ("card.field.title", esc(lead.title, _SHORT)),
         ("card.field.company", esc(lead.company, _SHORT)),
         ("card.field.email", esc(lead.email, 320)),
-        ("card.field.source", esc(lead.source, _SHORT)),
-        ("card.field.campaign", esc(lead.campaign, _SHORT)),
+        ("card.field.source", esc(lead.source and catalog.source_label(lead.source), _SHORT)),
+        (
+            "card.field.campaign",
+            esc(lead.campaign and catalog.campaign_label(lead.campaign), _SHORT),
+        ),
         ("card.field.score", esc(format_number(view.score), _SHORT)),
     )
     fields = [

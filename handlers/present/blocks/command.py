@@ -201,8 +201,14 @@ def lead_message(detail: LeadDetail, catalog: Catalog) -> Message:
         (catalog.t("card.field.email"), esc(lead.email, _NAME)),
         (catalog.t("card.field.score"), format_number(detail.score)),
         (catalog.t("command.lead.stage"), escape(stage)),
-        (catalog.t("card.field.source"), esc(lead.source, _NAME)),
-        (catalog.t("card.field.campaign"), esc(lead.campaign, _NAME)),
+        (
+            catalog.t("card.field.source"),
+            esc(lead.source and catalog.source_label(lead.source), _NAME),
+        ),
+        (
+            catalog.t("card.field.campaign"),
+            esc(lead.campaign and catalog.campaign_label(lead.campaign), _NAME),
+        ),
     ]
     if mql is not None:
         owner = f"<@{escape(mql.owner_id)}>" if mql.owner_id else catalog.t("command.lead.nobody")

@@ -1,7 +1,7 @@
 """import checkpoint
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003_import_checkpoint
+Revises: 0002_digest_week_slots
 Create Date: 2026-12-03 06:30:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import store.types
 
-revision: str = '0002'
-down_revision: str | None = '0001'
+revision: str = '0003_import_checkpoint'
+down_revision: str | None = '0002_digest_week_slots'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
