@@ -328,6 +328,9 @@ class Soak:
             self._spawn(self._jobs_at_once("recycle", ahead=timedelta(days=2)))
 
     async def _kill(self, replica: Replica) -> None:
+        # One replica down at a time: on a slow machine a restart can outlast the kill interval.
+        others = [r for r in self.replicas if r is not replica]
+        await until(lambda: all(r.ready for r in others), within=120)
         killed = time.time()
         replica.kill()
         self.record.unavoidable.append((killed - KILL_MARGIN, killed, "kill -9", replica.index))
