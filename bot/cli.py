@@ -1,4 +1,4 @@
-"""The `mqlbot` command line: serve, worker, sender, socket, demo, db upgrade, jobs run, manifest, config."""
+"""The `mqlbot` command line: serve, worker, sender, socket, demo, db upgrade, jobs run, import events, manifest, config."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ config_app = typer.Typer(help="Configuration.", no_args_is_help=True, rich_marku
 report_app = typer.Typer(
     help="Reports for analysts (read-only).", no_args_is_help=True, rich_markup_mode=None
 )
+import_app = typer.Typer(help="Backfills.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(config_app, name="config")
@@ -302,6 +304,50 @@ def jobs_run(
         logging.getLogger("mqlbot.jobs").debug("job %s failed", name, exc_info=exc)
         fail(f"job {name} failed: {type(exc).__name__}: {exc}", code=1)
     typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@import_app.command("events")
+def import_events(
+    source: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="Native events, one JSON object a line; - for stdin."),
+    ],
+    config: ConfigOption = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="The import's name for resuming (default: the file's path, or stdin)."),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=50_000, help="Events per transaction (and checkpoint).")
+    ] = 2000,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Forget the checkpoint: read from the first line.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Store the valid lines, leave out and list the bad."),
+    ] = False,
+    max_errors: Annotated[int, typer.Option(min=1, help="List at most this many problems.")] = 100,
+    progress: Annotated[bool, typer.Option(help="Show progress on stderr.")] = True,
+) -> None:
+    """Backfill events (e.g. a year of history): resumable, same scoring and dedupe as the webhook."""
+    settings = settings_or_exit(config)
+    if source != "-" and not Path(source).is_file():
+        fail(f"{source}: no such file")
+    _migrate(settings)
+
+    from bot.backfill import ImportOptions, run_import
+
+    options = ImportOptions(
+        source=source,
+        name=name,
+        batch_size=batch_size,
+        max_errors=max_errors,
+        skip_invalid=skip_invalid,
+        restart=restart,
+        progress=progress,
+    )
+    raise typer.Exit(run_import(settings, options))
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""The tables: leads, events, MQLs, opportunities, the audit trail, the outbox, job runs, reminders, SDRs."""
+"""The tables: leads, events, MQLs, opportunities, the audit trail, the outbox, job runs, reminders, SDRs, imports."""
 
 from __future__ import annotations
 
@@ -328,3 +328,22 @@ class SlackEventSeen(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=100)
     seen_at: datetime = _utc()
+
+
+class ImportCheckpoint(SQLModel, table=True):
+    """How far a named backfill (`mqlbot import events`) got, written with each batch it stored."""
+
+    __tablename__ = "import_checkpoint"
+
+    name: str = Field(primary_key=True, max_length=500)
+    # The lines and bytes of the input already stored, and the SHA-256 of those bytes: a resumed
+    # import skips them only when the input still starts with exactly the same bytes.
+    line: int = Field(default=0)
+    byte_offset: int = Field(default=0, sa_type=BigInteger)
+    digest: str = Field(max_length=64)
+    accepted: int = Field(default=0, sa_type=BigInteger)
+    duplicates: int = Field(default=0, sa_type=BigInteger)
+    mqls: int = Field(default=0)
+    started_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    finished_at: datetime | None = _utc(nullable=True)

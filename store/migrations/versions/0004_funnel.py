@@ -1,7 +1,7 @@
 """funnel: opportunities, outcome events, MQL qualified time and bad-MQL flag
 
-Revision ID: 0003_funnel
-Revises: 0002_digest_week_slots
+Revision ID: 0004_funnel
+Revises: 0003_import_checkpoint
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import store.types
 
-revision: str = '0003_funnel'
-down_revision: str | None = '0002_digest_week_slots'
+revision: str = '0004_funnel'
+down_revision: str | None = '0003_import_checkpoint'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
