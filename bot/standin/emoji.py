@@ -10,6 +10,10 @@ EMOJI: Final[dict[str, str]] = {
     "rotating_light": "🚨",
     "stopwatch": "⏱️",
     "repeat": "🔁",
+    "trophy": "🏆",
+    "handshake": "🤝",
+    "heavy_multiplication_x": "✖️",
+    "no_entry_sign": "🚫",
     # Common in Slack messages people and other apps write.
     "white_check_mark": "✅",
     "heavy_check_mark": "✔️",
