@@ -198,6 +198,9 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = _utc()
     locked_until: datetime | None = _utc(nullable=True)
     locked_by: str | None = Field(default=None, max_length=100)
+    # An earlier attempt ended without Slack's answer (a timeout, a cut connection) and may have
+    # taken effect: look for its marker before sending again.
+    in_doubt_since: datetime | None = _utc(nullable=True)
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(nullable=True)

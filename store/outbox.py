@@ -316,7 +316,8 @@ async def _ready(
     """A due row with what sending it needs, or dead-lettered (here and now) when it never can be."""
     assert row.id is not None
     # A lease that expired without an outcome recorded: that attempt may have reached Slack.
-    in_doubt_since = (row.locked_until - lease) if row.locked_by and row.locked_until else None
+    expired = (row.locked_until - lease) if row.locked_by and row.locked_until else None
+    in_doubt_since = min((t for t in (expired, row.in_doubt_since) if t is not None), default=None)
     error: str | None = None
     target_channel = target_ts = None
     if row.attempts >= max_attempts:
@@ -460,10 +461,13 @@ async def schedule_retry(
     retry_at: datetime,
     error: str,
     count_attempt: bool = True,
+    in_doubt_since: datetime | None = None,
 ) -> None:
     """Release the lease and make the row due again at `retry_at`.
 
     A rate limit is not a failure: with `count_attempt=False` it does not use up an attempt.
+    `in_doubt_since`: the attempt got no answer and may have reached Slack, so the next one
+    looks for it first (the earliest such instant is kept).
     """
     values: dict[str, Any] = {
         "next_attempt_at": retry_at,
@@ -471,6 +475,8 @@ async def schedule_retry(
         "locked_by": None,
         "locked_until": None,
     }
+    if in_doubt_since is not None:
+        values["in_doubt_since"] = func.coalesce(col(OutboxMessage.in_doubt_since), in_doubt_since)
     if not count_attempt:
         values["attempts"] = col(OutboxMessage.attempts) - 1
     await session.exec(

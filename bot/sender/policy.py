@@ -43,6 +43,8 @@ class Retry:
     error: str
     after: timedelta | None = None
     rate_limited: bool = False
+    # No answer came (timeout, cut connection): the call may have taken effect.
+    in_doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,10 @@ def classify(exc: BaseException) -> Outcome:
     if isinstance(exc, TargetNotReady):
         return Retry(str(exc))
     if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
-        return Retry(f"network error: {type(exc).__name__}: {exc}".rstrip(": "))
+        # Only a refused connection proves the request never left; anything else may have landed.
+        unsent = isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError)
+        error = f"network error: {type(exc).__name__}: {exc}".rstrip(": ")
+        return Retry(error, in_doubt=not unsent)
     return Retry(f"unexpected error: {type(exc).__name__}: {exc}")
 
 

@@ -159,12 +159,18 @@ class Sender:
                     jitter=self._rng.random(),
                 )  # fmt: skip
                 retry_at = now + delay
+                # A row in doubt stays so until it is delivered: a failed lookup proves nothing.
+                # A fresh doubt dates from one HTTP timeout before the attempt's outcome.
+                doubt = row.in_doubt_since
+                if doubt is None and outcome.in_doubt:
+                    doubt = now - timedelta(seconds=opts.http_timeout)
                 await schedule_retry(
                     session,
                     row_id=row.id,
                     retry_at=retry_at,
                     error=outcome.error,
                     count_attempt=not outcome.rate_limited,
+                    in_doubt_since=doubt,
                 )
                 channel = row.posts_into
                 if outcome.rate_limited and row.kind in HELD_KINDS and channel:

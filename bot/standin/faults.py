@@ -17,12 +17,15 @@ ANY_METHOD = "*"
 class Fault:
     """One injected failure: an HTTP status (500, 503, 429) and/or a delay before answering.
 
-    `status=None` with a delay answers normally, only late (for timeout tests).
+    `status=None` with a delay answers normally, only late (for timeout tests). With
+    `after_effect`, the call takes effect first and only its answer is held back: the classic
+    "sent but no answer" case of a client that times out.
     """
 
     status: int | None = 500
     retry_after: int | None = None
     delay: float = 0.0
+    after_effect: bool = False
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in (429, 500, 502, 503, 504):
@@ -33,6 +36,8 @@ class Fault:
             raise ValueError(f"fault retry_after must be >= 0 seconds, got {self.retry_after}")
         if self.status is None and self.delay == 0:
             raise ValueError("a fault needs a status, a delay, or both")
+        if self.after_effect and (self.status is not None or self.delay == 0):
+            raise ValueError("an after-effect fault holds a normal answer back: no status, a delay")
 
     @classmethod
     def server_error(cls, status: int = 500) -> Fault:
@@ -45,6 +50,11 @@ class Fault:
     @classmethod
     def slow(cls, seconds: float) -> Fault:
         return cls(status=None, delay=seconds)
+
+    @classmethod
+    def answer_lost(cls, seconds: float) -> Fault:
+        """The call takes effect, then the answer waits `seconds` (past the client's timeout)."""
+        return cls(status=None, delay=seconds, after_effect=True)
 
 
 @dataclass

@@ -442,7 +442,7 @@ def create_standin_app(state: Workspace, *, token: str = DEFAULT_TOKEN) -> FastA
             state.record_call(method, args, status=503, error="service_unavailable")
             return _slack_json({"ok": False, "error": "service_unavailable"}, 503)
         fault = state.faults.take(method)
-        if fault is not None:
+        if fault is not None and not fault.after_effect:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status is not None:
@@ -465,6 +465,8 @@ def create_standin_app(state: Workspace, *, token: str = DEFAULT_TOKEN) -> FastA
             state.record_call(method, args, error=exc.error, detail=exc.extra)
             return _slack_json({"ok": False, "error": exc.error, **exc.extra})
         state.record_call(method, args)
+        if fault is not None and fault.after_effect:
+            await asyncio.sleep(fault.delay)  # done, but the caller gives up before it hears
         return _slack_json({"ok": True, **answer})
 
     _add_control_routes(app, state)

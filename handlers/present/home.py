@@ -192,7 +192,14 @@ async def enqueue_home_refresh(session: AsyncSession, deps: Deps, user_id: str) 
     Call it after the change is written (the view is rendered from this session). Returns the
     new outbox row id, or None when a waiting row of this user took the newer view instead.
     """
-    payload = {"user_id": user_id, "view": await render_home(session, deps, user_id, deps.clock())}
+    view = await render_home(session, deps, user_id, deps.clock())
+    return await _queue_home(session, deps, user_id, view)
+
+
+async def _queue_home(
+    session: AsyncSession, deps: Deps, user_id: str, view: dict[str, Any]
+) -> int | None:
+    payload = {"user_id": user_id, "view": view}
     queued = deps.queued_at()
     bucket = _bucket(queued)
     for due in (bucket, bucket + REFRESH_BUCKET):
@@ -213,9 +220,19 @@ async def enqueue_home_refreshes(
     session: AsyncSession, deps: Deps, user_ids: Iterable[str | None], *, managers: bool = True
 ) -> None:
     """Refresh each named user's tab (None and repeats are skipped) and, by default, every manager's
-    (their team view counts every MQL)."""
+    (their team view counts every MQL).
+
+    Every view is rendered before the first row is written: a manager's row is shared by every
+    change made in the same minute, on every replica, and its lock lasts until the commit.
+    Rendering while holding one made all the team's changes wait in line behind each other.
+    Call it last in the transaction.
+    """
     wanted = {u for u in user_ids if u}
     if managers:
         wanted |= deps.config.managers
-    for user_id in sorted(wanted):
-        await enqueue_home_refresh(session, deps, user_id)
+    now = deps.clock()
+    views = [
+        (user_id, await render_home(session, deps, user_id, now)) for user_id in sorted(wanted)
+    ]
+    for user_id, view in views:
+        await _queue_home(session, deps, user_id, view)

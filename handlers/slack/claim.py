@@ -36,6 +36,7 @@ from store import claims
 from store.engine import READ_ONLY
 from store.models import MqlState
 from store.mqls import get_mql
+from store.transient import retry_transient
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,17 @@ async def _current(deps: Deps, mql_id: int) -> ClaimOutcome | None:
 
 
 async def claim_mql(deps: Deps, *, mql_id: int, user_id: str) -> ClaimOutcome:
-    """Try to claim the MQL for ``user_id``; on a win, queue the card update, reply and audit."""
+    """Try to claim the MQL for ``user_id``; on a win, queue the card update, reply and audit.
+
+    The click was acknowledged already: a transaction the database drops (a restart) is run
+    again rather than lost. A repeat is harmless: a claim that did commit reads as ours.
+    """
+    return await retry_transient(
+        lambda: _claim_once(deps, mql_id=mql_id, user_id=user_id), what=f"claim of MQL {mql_id}"
+    )
+
+
+async def _claim_once(deps: Deps, *, mql_id: int, user_id: str) -> ClaimOutcome:
     # Clicks on a card that is already taken (most of them) never wait for the write lock.
     taken = await _current(deps, mql_id)
     if taken is not None:

@@ -40,6 +40,7 @@ from handlers.slack.lead_stage import follow_outcome
 from store import claims
 from store.models import Mql, MqlState
 from store.mqls import get_mql
+from store.transient import retry_transient
 
 BUTTONS: dict[str, DispositionSpec] = {spec.button.value: spec for spec in DISPOSITIONS}
 """Disposition button action id → the disposition it opens the modal for."""
@@ -122,8 +123,18 @@ async def apply_disposition(
     """Re-read the MQL, check ``actor`` may do this now, and record it; a Refusal otherwise.
 
     The owner and managers may set or change a disposition of a claimed MQL; a disqualified
-    one only a manager may change. Submitting the same disposition twice changes nothing.
+    one only a manager may change. Submitting the same disposition twice changes nothing, so a
+    transaction the database drops (a restart) is simply run again.
     """
+    return await retry_transient(
+        lambda: _apply_once(deps, mql_id=mql_id, actor=actor, wanted=wanted),
+        what=f"disposition of MQL {mql_id}",
+    )
+
+
+async def _apply_once(
+    deps: Deps, *, mql_id: int, actor: str, wanted: Disposition
+) -> Refusal | None:
     now = deps.clock()
     catalog = catalog_of(deps)
     config = deps.config

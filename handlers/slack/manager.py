@@ -46,6 +46,7 @@ from scoring.sla import SlaSnapshot, Stage, next_due_at
 from store import claims
 from store.models import LeadStage, Mql, MqlState
 from store.mqls import get_mql
+from store.transient import retry_transient
 
 # The shape of a Slack user id; anything else in a submission was not picked in Slack's select.
 _USER_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -188,10 +189,15 @@ async def handle_menu(*, ack: Ack, body: Body, client: AsyncWebClient, deps: Dep
         if trigger is not None:  # open the modal before any database work
             await client.views_open(trigger_id=trigger, view=reassign_modal(str(mql_id), catalog))
         return
+    # Acknowledged already: a transaction the database drops (a restart) is run again.
     if action is ManagerAction.RELEASE:
-        refusal = await release_mql(deps, mql_id=mql_id, manager=user)
+        refusal = await retry_transient(
+            lambda: release_mql(deps, mql_id=mql_id, manager=user), what=f"release of {mql_id}"
+        )
     else:
-        refusal = await reopen_mql(deps, mql_id=mql_id, manager=user)
+        refusal = await retry_transient(
+            lambda: reopen_mql(deps, mql_id=mql_id, manager=user), what=f"reopen of {mql_id}"
+        )
     if refusal is not None:
         await ephemeral(client, channel=refusal.channel, user=user, text=refusal.text)
 
@@ -216,7 +222,10 @@ async def handle_reassign(*, ack: Ack, body: Body, client: AsyncWebClient, deps:
     elif mql_id is None:
         refusal = Refusal(mql_not_found(catalog), deps.config.sdr_channel)
     else:
-        refusal = await reassign_mql(deps, mql_id=mql_id, manager=user, new_owner=chosen.user_id)
+        refusal = await retry_transient(
+            lambda: reassign_mql(deps, mql_id=mql_id, manager=user, new_owner=chosen.user_id),
+            what=f"reassign of {mql_id}",
+        )
     if refusal is not None:
         await ephemeral(client, channel=refusal.channel, user=user, text=refusal.text)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -327,6 +328,66 @@ async def test_in_doubt_post_found_in_the_channel_is_not_posted_again(
     assert ok_calls(slack, "chat.postMessage") == []
     [row] = await rows(runtime.sessions)
     assert (row.status, row.result_ts, row.attempts) == ("sent", posted.ts, 2)
+
+
+async def test_a_post_whose_answer_timed_out_is_looked_up_not_posted_twice(
+    runtime: Runtime, slack: Workspace, now: datetime
+) -> None:
+    # Slack took the post but its answer came after the client's timeout ("sent, no answer").
+    await queue(runtime.sessions, now, "card:1", "post", channel=SDR, payload={"text": "a"})
+    slack.faults.inject("chat.postMessage", Fault.answer_lost(1.5))
+    options = replace(FAST, http_timeout=0.5, backoff_base=timedelta(seconds=1))
+
+    timed_out = await drain_once(runtime, now=now, options=options)
+    again = await drain_once(runtime, now=now + timedelta(seconds=5), options=options)
+
+    assert (timed_out.retried, again.recovered, again.sent) == (1, 1, 0)
+    assert [m.text for m in slack.top_level(SDR)] == ["a"]
+    [row] = await rows(runtime.sessions)
+    assert (row.status, row.result_ts) == ("sent", slack.top_level(SDR)[0].ts)
+
+
+async def test_an_in_doubt_post_stays_in_doubt_when_the_lookup_fails(
+    runtime: Runtime, slack: Workspace, now: datetime
+) -> None:
+    # The sender died after Slack took the post; the first look at the channel gets a 500.
+    await queue(runtime.sessions, now, "card:1", "post", channel=SDR, payload={"text": "a"})
+    await Sender(runtime, FAST, worker_id="lost").claim(now, 10)
+    slack.post_message(
+        SDR, text="a",
+        metadata={"event_type": "mqlbot_outbox", "event_payload": {MARKER_KEY: "card:1"}},
+    )  # fmt: skip
+    slack.faults.inject("conversations.history", Fault.server_error(500))
+
+    failed_lookup = await drain_once(runtime, now=now + timedelta(seconds=60), options=FAST)
+    report = await drain_once(runtime, now=now + timedelta(seconds=70), options=FAST)
+
+    assert (failed_lookup.retried, report.recovered, report.sent) == (1, 1, 0)
+    assert len(slack.top_level(SDR)) == 1
+    assert ok_calls(slack, "chat.postMessage") == []
+
+
+async def test_a_timed_out_card_update_is_not_counted_lost_when_it_was_applied(
+    runtime: Runtime, slack: Workspace, now: datetime
+) -> None:
+    card = slack.post_message(SDR, text="card")
+    mql_id = await add_mql(runtime.sessions, now)
+    async with runtime.sessions() as session, session.begin():
+        mql = await session.get(Mql, mql_id)
+        assert mql is not None
+        mql.slack_channel, mql.slack_ts = SDR, card.ts
+    await queue(
+        runtime.sessions, now, "card:1:v2", "update", target_key=card_target(mql_id),
+        mql_id=mql_id, payload={"text": "claimed", "blocks": card_blocks("claimed")},
+    )  # fmt: skip
+    slack.faults.inject("chat.update", Fault.answer_lost(1.5))
+    options = replace(FAST, http_timeout=0.5)
+
+    await drain_once(runtime, now=now, options=options)
+    again = await drain_once(runtime, now=now + timedelta(seconds=5), options=options)
+
+    assert again.recovered == 1
+    assert len(ok_calls(slack, "chat.update")) == 1
 
 
 async def test_in_doubt_reply_missing_from_the_thread_is_sent_once(

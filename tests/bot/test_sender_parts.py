@@ -78,9 +78,11 @@ def slack_error(
         (PayloadError("a post needs a channel"), GiveUp("bad payload: a post needs a channel")),
         (TargetNotReady("target card:1 has no Slack message yet"),
          Retry("target card:1 has no Slack message yet")),
+        # No answer: the call may have taken effect, so the next attempt looks first.
         (aiohttp.ServerDisconnectedError(), Retry("network error: ServerDisconnectedError: "
-                                                  "Server disconnected")),
-        (TimeoutError(), Retry("network error: TimeoutError")),
+                                                  "Server disconnected", in_doubt=True)),
+        (TimeoutError(), Retry("network error: TimeoutError", in_doubt=True)),
+        (ConnectionRefusedError(), Retry("network error: ConnectionRefusedError")),
     ],
 )  # fmt: skip
 def test_errors_are_classified(exc: BaseException, expected: object) -> None:

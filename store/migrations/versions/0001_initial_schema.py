@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('locked_until', store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('in_doubt_since', store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', store.types.UTCDateTime(timezone=True), nullable=True),

@@ -114,6 +114,18 @@ async def test_delay_fault_makes_the_client_time_out(standin: Standin) -> None:
         await client.auth_test()
 
 
+async def test_answer_lost_fault_applies_the_call_then_times_the_client_out(
+    standin: Standin,
+) -> None:
+    client = AsyncWebClient(token=TOKEN, base_url=standin.server.base_url, timeout=1)
+    standin.state.faults.inject("chat.postMessage", Fault.answer_lost(1.5))
+
+    with pytest.raises(asyncio.TimeoutError):
+        await client.chat_postMessage(channel="C_SDR", text="sent but no answer")
+
+    assert [m.text for m in standin.state.top_level("C_SDR")] == ["sent but no answer"]
+
+
 async def test_down_mode_answers_503_until_over(client: AsyncWebClient, standin: Standin) -> None:
     standin.state.faults.down_for(30)
     with pytest.raises(SlackApiError) as caught:
@@ -131,5 +143,7 @@ def test_bad_fault_definitions_are_refused() -> None:
         Fault(status=404)
     with pytest.raises(ValueError, match="a fault needs a status, a delay, or both"):
         Fault(status=None)
+    with pytest.raises(ValueError, match="an after-effect fault holds a normal answer back"):
+        Fault(status=500, delay=1, after_effect=True)
     with pytest.raises(ValueError, match="rate limit burst must be >= 1, got 0"):
         RateLimitPolicy(burst=0)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from handlers.present.actions import ActionId
 from handlers.slack.claim import ClaimGate, handle_claim
@@ -242,3 +244,38 @@ async def test_claiming_without_a_crm_webhook_queues_no_webhook(sessions: Sessio
     mql_id = await add_mql(sessions)
     await claim_click(sessions, FakeSlack(), SDR_A, str(mql_id), crm_webhook_url=None)
     assert [r.kind for r in await outbox(sessions) if r.kind != "home"] == ["update", "reply"]
+
+
+class DroppingSessions:
+    """Sessions whose first ``drops`` uses fail as when the database restarts under them."""
+
+    def __init__(self, real: SessionFactory, drops: int) -> None:
+        self.real, self.drops = real, drops
+
+    def __call__(self) -> Any:
+        if self.drops:
+            self.drops -= 1
+            return _Dropped()
+        return self.real()
+
+
+class _Dropped:
+    async def __aenter__(self) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("terminating connection"))
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def test_a_click_acked_while_the_database_restarts_is_claimed_not_lost(
+    sessions: SessionFactory,
+) -> None:
+    mql_id = await add_mql(sessions)
+    slack = FakeSlack()
+    flaky = DroppingSessions(sessions, drops=2)
+
+    await claim_click(flaky, slack, SDR_A, str(mql_id))  # type: ignore[arg-type]
+
+    assert flaky.drops == 0
+    assert (await load(sessions, mql_id)).owner_id == SDR_A
+    assert await audit(sessions) == [(SDR_A, "claim", "open", "claimed")]

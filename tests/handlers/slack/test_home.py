@@ -6,7 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from handlers.present.home import (
@@ -237,6 +238,31 @@ async def test_refreshes_reach_the_named_users_and_every_manager(
         await enqueue_home_refreshes(session, d, [KEN, None, AIKO, KEN])
     rows = await _home_rows(sessions)
     assert sorted(r.payload["user_id"] for r in rows) == [AIKO, KEN, MANAGER]
+
+
+async def test_every_view_is_rendered_before_the_shared_rows_are_locked(
+    engine: AsyncEngine, sessions: SessionFactory, tmp_path: Path
+) -> None:
+    # The rows are shared by every change in the minute: reading after writing one kept its
+    # lock through the renders and made concurrent claims queue (found by the soak).
+    await seed_team(sessions)
+    d = deps(sessions, tmp_path)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with sessions() as session, session.begin():
+            await enqueue_home_refreshes(session, d, [KEN, AIKO])
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+    first_write = statements.index("INSERT")
+    assert "SELECT" in statements[:first_write]
+    assert "SELECT" not in statements[first_write:]
+    assert len(await _home_rows(sessions)) == 3
 
 
 async def test_team_view_queries_agree_on_sqlite_and_postgresql(
