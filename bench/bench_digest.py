@@ -6,7 +6,10 @@ Build the database first with bench/gen_digest_db.py. Measures, in a fresh proce
 1. the figures (`handlers.digest.digest_figures`: the week, four earlier weeks, the two
    lists; ~30 SQL statements) — best and worst of --repeat runs, cold first;
 2. the same for `/mql stats quarter` (13 weeks plus four earlier quarters);
-3. the Block Kit message and the chart PNG;
+3. the full funnel the digest adds (`handlers.digest.digest_funnel`: six months of cohorts by
+   source, campaign and band, the week's activity, monthly cohorts), `mqlbot report funnel`
+   (`handlers.funnel.funnel_figures` for 90 days + CSV) and the calibration (90 days);
+4. the Block Kit message and the chart PNG;
 with tracemalloc's peak of Python allocations for each, and the process's ru_maxrss at the end.
 Prints the digest's figures.
 """
@@ -29,10 +32,12 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handlers.context import Deps, HandlerConfig
-from handlers.digest import digest_figures
+from handlers.digest import digest_figures, digest_funnel
+from handlers.funnel import calibration_figures, funnel_figures
 from handlers.present.digest_blocks import digest_message
 from handlers.present.digest_chart import chart_font, digest_chart_png
 from handlers.present.digest_text import digest_catalog
+from handlers.present.funnel_report import format_report
 from scoring.clock import BusinessCalendar
 from scoring.digest import DigestReport, stats_period, weekly_period
 from scoring.rules import ScoringRules
@@ -149,12 +154,33 @@ async def main() -> None:
         lambda: digest_figures(deps, quarter.start, quarter.end, now=now),
         args.repeat,
     )
+    funnel, cohorts = await measured(
+        "digest full funnel", lambda: digest_funnel(deps, week, now), args.repeat
+    )
+
+    async def report_funnel() -> str:
+        report, _ = await funnel_figures(
+            deps, now - timedelta(days=90), now, by="source", as_of=now
+        )
+        return format_report(report, "csv")
+
+    csv_text = await measured("report funnel (90 days, csv)", report_funnel, args.repeat)
+    calibration = await measured(
+        "report calibration (90 days)", lambda: calibration_figures(deps, now), args.repeat
+    )
     print(f"rss after the figures: {rss_mb():.0f} MB")
+    total = funnel.total
+    print(
+        f"funnel (6 months): {total.mqls} MQL → {total.sql} SQL → {total.opportunities} opp → "
+        f"{total.won} won; won {dict(total.won_amount)}; cohorts {len(cohorts)}; "
+        f"report rows {len(csv_text.splitlines()) - 1}; calibration sample {calibration.sample}, "
+        f"closed {calibration.closed}"
+    )
     catalog = digest_catalog(config.language, TOKYO)
 
     async def render() -> tuple[dict[str, Any], bytes]:
         return digest_message(report, catalog), await asyncio.to_thread(
-            digest_chart_png, report, catalog
+            digest_chart_png, report, catalog, funnel=funnel
         )
 
     message, png = await measured("message + chart", render, 1)

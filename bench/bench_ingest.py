@@ -2,7 +2,7 @@
 
 Run: python bench/bench_ingest.py [--db sqlite|postgres] [--rate 500] [--seconds 5]
      [--max-requests 3000] [--concurrency 32] [--batches 30] [--batch-size 500]
-     [--batch-concurrency 4]
+     [--batch-concurrency 4] [--processes 1]
 
 Each server is one uvicorn process on 127.0.0.1 (SQLite in a temp dir, or a fresh PostgreSQL
 database from MQLBOT_TEST_POSTGRES_URL, dropped afterwards); this process is the async load
@@ -12,10 +12,14 @@ answers 202, with the ratio:
 - fixed offered rate: single-event requests sent open-loop at --rate req/s for --seconds;
   latency is measured from the scheduled send time, so a stalled server cannot hide its queue;
 - max throughput: single-event requests, --concurrency in flight, --max-requests in total;
-- batches: --batches requests of --batch-size events, --batch-concurrency in flight → events/s.
+- batches: --batches requests of --batch-size events, --batch-concurrency in flight → events/s;
+- outcome batches: the same with CRM outcome events (opportunity created/won, JPY amounts),
+  printed beside the activity batches.
 On Linux it also prints the server's CPU time (all threads) per event in batches and per
 single-event request, and how many cores it kept busy: a figure that varies far less from run
-to run than throughput on a shared machine.
+to run than throughput on a shared machine; on PostgreSQL also the CPU of PostgreSQL's own
+backends for the database. With --processes N (PostgreSQL), only batches: through one server,
+then through N servers on the same database, with the combined figure and the ratio.
 Goals (issue 2): ≥ 1,000 single-event req/s, p99 < 50 ms at 500 req/s, ≥ 20,000 events/s.
 """
 
@@ -35,7 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,10 +120,16 @@ class Bodies:
             "properties": {"url": "https://example.com/page", "asset": "MA guide"},
         }
 
-    def request(self, events: int) -> tuple[bytes, dict[str, str]]:
-        payload: object = (
-            self._event() if events == 1 else {"events": [self._event() for _ in range(events)]}
-        )
+    def _outcome(self) -> dict[str, object]:
+        event = self._event()
+        kind = self.rng.choice(("opportunity_created", "opportunity_won"))
+        amount = str(self.rng.randrange(100_000, 10_000_000))
+        opp = {"id": f"006B{self.rng.randrange(LEADS * 2)}", "amount": amount, "currency": "JPY"}
+        return {**event, "type": kind, "opportunity": opp}
+
+    def request(self, events: int, *, outcomes: bool = False) -> tuple[bytes, dict[str, str]]:
+        make = self._outcome if outcomes else self._event
+        payload: object = make() if events == 1 else {"events": [make() for _ in range(events)]}
         raw = json.dumps(payload).encode()
         ts = str(int(time.time()))
         mac = hmac.new(SECRET.encode(), ts.encode() + b"." + raw, hashlib.sha256).hexdigest()
@@ -138,6 +148,7 @@ class Run:
     latencies: list[float]
     errors: int
     cpu: float | None = None  # the server's CPU seconds (all threads) during the run
+    db_cpu: float | None = None  # PostgreSQL's own CPU seconds (its backends for the database)
 
     @property
     def cpu_share(self) -> float | None:
@@ -187,9 +198,12 @@ async def fixed_rate(url: str, requests: list[tuple[bytes, dict[str, str]]], rat
 
 
 async def closed_loop(
-    url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int
+    url: str | list[str], requests: list[tuple[bytes, dict[str, str]]], concurrency: int
 ) -> Run:
+    """`concurrency` workers; with several URLs (servers), worker i posts to URL i mod n."""
     import aiohttp
+
+    urls = [url] if isinstance(url, str) else url
 
     latencies: list[float] = []
     errors = 0
@@ -197,16 +211,16 @@ async def closed_loop(
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def worker() -> None:
+        async def worker(target: str) -> None:
             nonlocal errors
             for raw, headers in queue:
                 sent = time.perf_counter()
-                ok = await _post(session, url, raw, headers)
+                ok = await _post(session, target, raw, headers)
                 latencies.append(time.perf_counter() - sent)
                 errors += 0 if ok else 1
 
         start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(urls[i % len(urls)]) for i in range(concurrency)))
         elapsed = time.perf_counter() - start
     return Run(len(requests), elapsed, latencies, errors)
 
@@ -271,18 +285,37 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def timed(pid: int, run: Awaitable[Run]) -> Run:
-    """Run a load and note how much CPU the server used meanwhile."""
-    before = cpu_seconds(pid)
+def backends(db_url: str | None) -> dict[int, float]:
+    """PostgreSQL's backend processes serving the database at `db_url`, with their CPU so far."""
+    if db_url is None or not db_url.startswith("postgresql"):
+        return {}
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {int(pid): cpu_seconds(int(pid)) or 0.0 for (pid,) in rows}
+
+
+async def timed(pids: list[int], run: Awaitable[Run], db_url: str | None = None) -> Run:
+    """Run a load and note how much CPU the servers (and PostgreSQL's backends) used meanwhile."""
+    before = [cpu_seconds(pid) for pid in pids]
+    db_before = backends(db_url)
     result = await run
-    after = cpu_seconds(pid)
-    if before is not None and after is not None:
-        result.cpu = after - before
+    after = [cpu_seconds(pid) for pid in pids]
+    if None not in before and None not in after:
+        result.cpu = sum(a or 0.0 for a in after) - sum(b or 0.0 for b in before)
+    if db_url is not None and db_url.startswith("postgresql"):
+        # A backend started during the run counts from its start (its connection set-up included).
+        db_after = backends(db_url)
+        result.db_cpu = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
     return result
 
 
 async def measure(
-    port: int, proc: subprocess.Popen[bytes], opts: argparse.Namespace
+    port: int, proc: subprocess.Popen[bytes], opts: argparse.Namespace, db_url: str | None = None
 ) -> dict[str, Run]:
     await wait_ready(port, proc)
     url = f"http://127.0.0.1:{port}/webhooks/events"
@@ -291,12 +324,37 @@ async def measure(
     await closed_loop(url, warm, 8)
     out: dict[str, Run] = {}
     fixed = [bodies.request(1) for _ in range(int(opts.rate * opts.seconds))]
-    out["fixed"] = await timed(proc.pid, fixed_rate(url, fixed, opts.rate))
+    out["fixed"] = await timed([proc.pid], fixed_rate(url, fixed, opts.rate))
     single = [bodies.request(1) for _ in range(opts.max_requests)]
-    out["max"] = await timed(proc.pid, closed_loop(url, single, opts.concurrency))
+    out["max"] = await timed([proc.pid], closed_loop(url, single, opts.concurrency), db_url)
     batches = [bodies.request(opts.batch_size) for _ in range(opts.batches)]
-    out["batch"] = await timed(proc.pid, closed_loop(url, batches, opts.batch_concurrency))
+    out["batch"] = await timed(
+        [proc.pid], closed_loop(url, batches, opts.batch_concurrency), db_url
+    )
+    outcomes = [bodies.request(opts.batch_size, outcomes=True) for _ in range(opts.batches)]
+    out["outcomes"] = await timed(
+        [proc.pid], closed_loop(url, outcomes, opts.batch_concurrency), db_url
+    )
     return out
+
+
+async def measure_replicas(
+    servers: list[tuple[int, subprocess.Popen[bytes]]], opts: argparse.Namespace, db_url: str
+) -> tuple[Run, Run]:
+    """Batches against the first server alone, then against all of them (same database)."""
+    for port, proc in servers:
+        await wait_ready(port, proc)
+    urls = [f"http://127.0.0.1:{port}/webhooks/events" for port, _ in servers]
+    bodies = Bodies(opts.seed)
+    for url in urls:  # warm every server up
+        await closed_loop(url, [bodies.request(opts.batch_size) for _ in range(4)], 2)
+    pids = [proc.pid for _, proc in servers]
+    one = [bodies.request(opts.batch_size) for _ in range(opts.batches)]
+    alone = await timed(pids[:1], closed_loop(urls[0], one, opts.batch_concurrency), db_url)
+    many = [bodies.request(opts.batch_size) for _ in range(opts.batches * len(urls))]
+    concurrency = opts.batch_concurrency * len(urls)
+    together = await timed(pids, closed_loop(urls, many, concurrency), db_url)
+    return alone, together
 
 
 def report(name: str, runs: dict[str, Run], batch_size: int) -> dict[str, float]:
@@ -327,7 +385,38 @@ def report(name: str, runs: dict[str, Run], batch_size: int) -> dict[str, float]
             f" ({batch.cpu_share:.2f} cores busy), {top.cpu / top.count * 1e6:.0f} µs per"
             f" single-event request ({top.cpu_share:.2f} cores)"
         )
+    if batch.db_cpu is not None and top.db_cpu is not None:
+        figures["db_us_event"] = batch.db_cpu / (batch.count * batch_size) * 1e6
+        print(
+            f"       PostgreSQL's own CPU: {figures['db_us_event']:.1f} µs per event in batches"
+            f" ({batch.db_cpu / batch.seconds:.2f} cores), {top.db_cpu / top.count * 1e6:.0f} µs"
+            f" per single-event request ({top.db_cpu / top.seconds:.2f} cores)"
+        )
+    outcome = runs["outcomes"]
+    line = f"       outcome batches {outcome.rate * batch_size:8.0f} events/s (p50 {outcome.pct(0.5):.0f} ms)"
+    if outcome.cpu is not None:
+        line += f", server CPU {outcome.cpu / (outcome.count * batch_size) * 1e6:.1f} µs per event"
+    print(f"{line} | non-202: {outcome.errors}")
     return figures
+
+
+def report_replicas(alone: Run, together: Run, processes: int, batch_size: int) -> None:
+    def line(name: str, run: Run) -> str:
+        events = run.count * batch_size
+        text = f"{name}: {events / run.seconds:8.0f} events/s"
+        if run.cpu is not None:
+            text += f", mqlbot {run.cpu / events * 1e6:.1f} µs/event"
+        if run.db_cpu is not None:
+            text += f", PostgreSQL {run.db_cpu / events * 1e6:.1f} µs/event"
+        return text
+
+    print(line("  1 process ", alone))
+    print(line(f"  {processes} processes", together))
+    ratio = (together.count / together.seconds) / (alone.count / alone.seconds)
+    print(
+        f"  ratio {processes} processes / 1: {ratio:.2f} (one machine: the servers, PostgreSQL"
+        " and this load generator share its cores)"
+    )
 
 
 def main() -> None:
@@ -341,6 +430,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--batch-concurrency", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="with more than 1 (PostgreSQL): batches through 1, then N servers on one database",
+    )
     parser.add_argument("--serve-bot", nargs=2, metavar=("CONFIG", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -353,14 +448,27 @@ def main() -> None:
         return
 
     print(
-        f"webhook ingest, {opts.db}, one uvicorn process, loopback; offered {opts.rate:.0f} req/s"
-        f" for {opts.seconds:.0f} s, max with {opts.concurrency} in flight x {opts.max_requests},"
-        f" {opts.batches} batches of {opts.batch_size}"
+        f"webhook ingest, {opts.db}, {opts.processes} uvicorn process(es), loopback; offered"
+        f" {opts.rate:.0f} req/s for {opts.seconds:.0f} s, max with {opts.concurrency} in flight"
+        f" x {opts.max_requests}, {opts.batches} batches of {opts.batch_size};"
+        f" load average {os.getloadavg()[0]:.1f}"
     )
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         config = tmp / "mqlbot.toml"
         config.write_text(TOML, encoding="utf-8")
+        if opts.processes > 1:
+            if opts.db != "postgres":
+                raise SystemExit("--processes needs --db postgres (replicas share PostgreSQL)")
+            with database(opts.db, tmp) as url, ExitStack() as stack:
+                servers = [
+                    stack.enter_context(server(["--serve-bot", str(config), url]))
+                    for _ in range(opts.processes)
+                ]
+                alone, together = asyncio.run(measure_replicas(servers, opts, url))
+            print(f"batches of {opts.batch_size}, {opts.batch_concurrency} in flight per process")
+            report_replicas(alone, together, opts.processes, opts.batch_size)
+            return
         with (
             database(opts.db, tmp) as url,
             server(["--serve-bot", str(config), url]) as (
@@ -368,7 +476,7 @@ def main() -> None:
                 proc,
             ),
         ):
-            bot = report("bot", asyncio.run(measure(port, proc, opts)), opts.batch_size)
+            bot = report("bot", asyncio.run(measure(port, proc, opts, url)), opts.batch_size)
         with server(["--serve-bare"]) as (port, proc):
             bare = report("bare", asyncio.run(measure(port, proc, opts)), opts.batch_size)
     print(

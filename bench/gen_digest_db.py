@@ -1,7 +1,8 @@
-"""Build a digest benchmark database: 1,000,000 leads, 100,000 MQLs, 10,000,000 events over a year.
+"""Build a digest benchmark database: 1,000,000 leads, 100,000 MQLs, 20,000 opportunities and
+10,000,000 events over a year.
 
 Run: python bench/gen_digest_db.py [--url sqlite:///bench/out/digest.db | postgresql://…/mqlbot_bench]
-     [--leads N] [--mqls N] [--events N] [--end ISO] [--seed N] [--force]
+     [--leads N] [--mqls N] [--opportunities N] [--events N] [--end ISO] [--seed N] [--force]
 
 The schema comes from the real migrations. Rows are generated in chunks (numpy for events) and
 written with sqlite3 executemany (synchronous=OFF, no journal) or PostgreSQL COPY; events are
@@ -9,7 +10,9 @@ generated in (lead, time) order so both event indexes grow at their right edge. 
 weekday/office-hours arrivals, six sources with different conversion, ~120 campaigns with
 long-tail popularity, threshold/trigger/external MQLs, scores above the threshold with a long
 tail, SQL odds rising with the score band, dispositions with reasons, recycle periods, returns,
-and a backlog of forgotten open MQLs. A PostgreSQL database that does not exist is created.
+and a backlog of forgotten open MQLs; opportunities for most SQLs (a tenth from no MQL), opened
+days to weeks after the SQL, won, lost or still open, in JPY, USD and EUR. A PostgreSQL
+database that does not exist is created.
 """
 
 from __future__ import annotations
@@ -280,6 +283,76 @@ def stages_of(mqls: list[dict[str, Any]]) -> dict[int, str]:
     return stages
 
 
+OPP_COLS = ("id", "external_id", "lead_id", "mql_id", "name", "status", "stage", "amount",
+            "amount_minor", "currency", "lost_reason", "opened_at", "won_at", "lost_at",
+            "last_event_at", "updated_at")  # fmt: skip
+CURRENCIES = (("JPY", 0, 6, 3_200_000), ("USD", 2, 3, 32_000), ("EUR", 2, 1, 25_000))
+
+
+def make_opportunities(
+    rng: random.Random, mqls: list[dict[str, Any]], lead_count: int, count: int, end: datetime
+) -> list[dict[str, Any]]:
+    """``count`` opportunities: nine in ten from SQL MQLs (after the SQL), the rest from no MQL."""
+    sqls = [m for m in mqls if m["state"] == "sql" and m["disposition_at"] is not None]
+    rows: list[dict[str, Any]] = []
+    for n in range(1, count + 1):
+        if sqls and rng.random() < 0.9:
+            m = rng.choice(sqls)
+            lead_id, mql_id = m["lead_id"], m["id"]
+            opened = m["disposition_at"] + timedelta(days=rng.expovariate(1 / 12))
+        else:
+            lead_id, mql_id = rng.randint(1, lead_count), None
+            opened = end - timedelta(days=rng.random() * 365)
+        if opened >= end:
+            opened = end - timedelta(hours=1)
+        code, places, _, typical = weighted(rng, CURRENCIES, 2)
+        amount = round(rng.lognormvariate(0, 0.8) * typical, places)
+        closed = opened + timedelta(days=rng.expovariate(1 / 30))
+        status = rng.choices(("won", "lost", "open"), weights=(3, 3, 4))[0]
+        if closed >= end:
+            status = "open"
+        rows.append({
+            "id": n, "external_id": f"006BENCH{n:09d}", "lead_id": lead_id, "mql_id": mql_id,
+            "name": f"Deal {n}", "status": status, "stage": {"won": "Closed Won",
+            "lost": "Closed Lost"}.get(status, "Proposal"), "amount": f"{amount:.{places}f}",
+            "amount_minor": round(amount * 10**places), "currency": code,
+            "lost_reason": "budget" if status == "lost" else None, "opened_at": opened,
+            "won_at": closed if status == "won" else None,
+            "lost_at": closed if status == "lost" else None,
+            "last_event_at": closed if status != "open" else opened,
+            "updated_at": closed if status != "open" else opened,
+        })  # fmt: skip
+    return rows
+
+
+def write_opportunities(url: str, rows: list[dict[str, Any]]) -> None:
+    """Opportunities in one transaction (sqlite3 executemany or PostgreSQL COPY)."""
+    times = ("opened_at", "won_at", "lost_at", "last_event_at", "updated_at")
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(parsed.database or "", isolation_level=None)
+        conn.execute("BEGIN")
+        conn.executemany(
+            f"INSERT INTO opportunity ({','.join(OPP_COLS)}) VALUES ({marks(OPP_COLS)})",
+            (tuple(sqlite_ts(r[c]) if c in times and r[c] else r[c] for c in OPP_COLS)
+             for r in rows),
+        )  # fmt: skip
+        conn.execute("COMMIT")
+        conn.close()
+        return
+    import psycopg
+
+    conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY opportunity ({','.join(OPP_COLS)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(tuple(r[c] for c in OPP_COLS))
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('opportunity', 'id'), (SELECT max(id) FROM opportunity))"
+        )
+        cur.execute("ANALYZE opportunity")
+
+
 def marks(cols: Sequence[str]) -> str:
     return ",".join("?" * len(cols))
 
@@ -416,6 +489,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--mqls", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--opportunities", type=int, default=20_000)
     parser.add_argument("--end", default=DEFAULT_END, help="the last instant of the year of data")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--force", action="store_true", help="replace an existing database")
@@ -439,6 +513,9 @@ def main() -> None:
     else:
         conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
         write_postgres(conninfo, leads, mqls, events)
+    opportunities = make_opportunities(rng, mqls, len(leads), args.opportunities, end)
+    write_opportunities(args.url, opportunities)
+    print(f"opportunities: {len(opportunities):,}")
     states: dict[str, int] = {}
     for m in mqls:
         states[m["state"]] = states.get(m["state"], 0) + 1

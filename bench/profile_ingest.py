@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ from store.migrate import upgrade  # noqa: E402
 
 # The writer's phases, by the name the ingest module calls them under.
 PHASES = (
-    "_run",
+    "run_transaction",
     "_ingest",
     "find_or_create_leads",
     "known_keys",
@@ -50,7 +51,7 @@ PHASES = (
     "enqueue_card_post",
 )
 LABELS = {
-    "_run": "transaction (all of it)",
+    "run_transaction": "transaction (all of it)",
     "_ingest": "  inside BEGIN … before COMMIT",
     "find_or_create_leads": "    read / create the leads",
     "known_keys": "    duplicate check",
@@ -62,9 +63,9 @@ LABELS = {
 }
 
 
-def timed(name: str, spent: Counter[str]) -> None:
-    """Replace the ingest module's `name` with a wrapper adding its thread CPU time to `spent`."""
-    original: Callable[..., Any] = getattr(ingest_module, name)
+def timed(name: str, spent: Counter[str], module: ModuleType = ingest_module) -> None:
+    """Replace the module's `name` with a wrapper adding its thread CPU time to `spent`."""
+    original: Callable[..., Any] = getattr(module, name)
     if asyncio.iscoroutinefunction(original):
 
         @functools.wraps(original)
@@ -75,7 +76,7 @@ def timed(name: str, spent: Counter[str]) -> None:
             finally:
                 spent[name] += time.thread_time() - start
 
-        setattr(ingest_module, name, wrapper_async)
+        setattr(module, name, wrapper_async)
         return
 
     @functools.wraps(original)
@@ -86,7 +87,7 @@ def timed(name: str, spent: Counter[str]) -> None:
         finally:
             spent[name] += time.thread_time() - start
 
-    setattr(ingest_module, name, wrapper)
+    setattr(module, name, wrapper)
 
 
 class Collector:

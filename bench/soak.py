@@ -100,12 +100,26 @@ def main(argv: list[str] | None = None) -> int:
     except ClusterUnavailable as exc:
         print(f"soak: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the replicas and the cluster were stopped on the way out
+        print("soak: interrupted", file=sys.stderr)
+        return 130
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.keep is not None:  # the raw record, for a post-mortem
-        dump = {"started": soak.record.started, "answers": [a.__dict__ for a in soak.record.answers],
-                "faults": soak.record.faults}  # fmt: skip
+        state = soak.standin.state if soak.standin else None
+        dump = {
+            "started": soak.record.started,
+            "answers": [a.__dict__ for a in soak.record.answers],
+            "clicks": [c.__dict__ for c in soak.record.clicks],
+            "faults": soak.record.faults,
+            "slack_calls": [(c.method, c.at, c.status, c.error) for c in state.calls()]
+            if state
+            else [],
+            "ephemerals": [(e.user, e.ts, e.text) for e in state.ephemerals("C_SDR")]
+            if state
+            else [],
+        }
         (workdir / "record.json").write_text(json.dumps(dump), encoding="utf-8")
     print()
     print(table(soak, soak.verdicts, time.monotonic() - began))

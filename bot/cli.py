@@ -1,10 +1,11 @@
-"""The `mqlbot` command line: serve, worker, sender, socket, demo, db upgrade, jobs run, manifest, config."""
+"""The `mqlbot` command line: serve, worker, sender, socket, demo, db upgrade, jobs run, import events, manifest, config."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, describe_database, load_settings
 
 app = typer.Typer(
     name="mqlbot",
@@ -20,11 +21,19 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: option values named by their metavar (--port PORT), flags without a type tag.
+    rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
-config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
+jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True, rich_markup_mode=None)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True, rich_markup_mode=None)
+report_app = typer.Typer(
+    help="Reports for analysts (read-only).", no_args_is_help=True, rich_markup_mode=None
+)
+import_app = typer.Typer(help="Backfills.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(report_app, name="report")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(config_app, name="config")
 
@@ -35,6 +44,7 @@ ConfigOption = Annotated[
         envvar="MQLBOT_CONFIG",
         help="TOML configuration file (default ./mqlbot.toml).",
         dir_okay=False,
+        metavar="FILE",
     ),
 ]
 JOB_NAMES = ("nag", "digest", "recycle", "decay", "prune")
@@ -54,10 +64,8 @@ def settings_or_exit(config: Path | None) -> Settings:
         fail(str(exc))
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic lists each of its plugins at every start; which migrations ran is still logged.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -82,8 +90,10 @@ def _require_slack(settings: Settings) -> None:
 @app.command()
 def serve(
     config: ConfigOption = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8000,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Do not run the scheduler and sender here.")
     ] = False,
@@ -155,8 +165,10 @@ def sender(
 @app.command()
 def socket(
     config: ConfigOption = None,
-    host: Annotated[str, typer.Option(help="Interface for the webhooks.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for the webhooks.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface for the webhooks.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the webhooks.", metavar="PORT")] = 8000,
 ) -> None:
     """The bot over Slack Socket Mode (no public URL); webhooks still served over HTTP."""
     settings = settings_or_exit(config)
@@ -173,6 +185,7 @@ def socket(
 
 @app.command()
 def demo(
+    config: ConfigOption = None,
     script: Annotated[
         bool,
         typer.Option(
@@ -181,28 +194,51 @@ def demo(
             help="Play the scripted story in the terminal instead of serving the page.",
         ),
     ] = False,
-    host: Annotated[str, typer.Option(help="Interface the page listens on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the page (0: any free port).")] = 8808,
+    host: Annotated[
+        str, typer.Option(help="Interface the page listens on.", metavar="HOST")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port of the page (0: any free port).", metavar="PORT")
+    ] = 8808,
     keep: Annotated[
         Path | None,
-        typer.Option(help="With --script: keep the demo database in this directory."),
+        typer.Option(
+            help="With --script: keep the demo database in this directory.", metavar="DIR"
+        ),
     ] = None,
-    language: Annotated[str, typer.Option(help="Language of the bot: en or ja.")] = "en",
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="Language of the bot, en or ja (default: [locale] language).", metavar="LANG"
+        ),
+    ] = None,
 ) -> None:
-    """The whole bot against a local Slack stand-in with sample leads, as a Slack-like web page."""
-    if language not in ("en", "ja"):
+    """The whole bot against a local Slack stand-in with sample leads, as a Slack-like web page.
+
+    Reads the configuration like serve (file, MQLBOT_* variables) over the demo's own settings,
+    but always talks to the stand-in and keeps its own database.
+    """
+    if language is not None and language not in ("en", "ja"):
         fail(f"--language {language!r}: use en or ja")
+    from bot.demo.run import demo_language
+
+    try:
+        language = demo_language(config, language)
+    except ConfigError as exc:
+        fail(str(exc))
     if script:
         from bot.demo.run import run_demo
 
-        sys.exit(run_demo(keep=keep, language=language))
+        # Bold on a terminal that can show it (https://no-color.org asks for none).
+        ansi = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        sys.exit(run_demo(config=config, keep=keep, language=language, ansi=ansi))
     if keep is not None:
         fail("--keep works with --script only (the page starts from a fresh database)")
     from bot.demo.page import ControlError
     from bot.demo.web import run_page
 
     try:
-        sys.exit(run_page(language=language, host=host, port=port))
+        sys.exit(run_page(language=language, config=config, host=host, port=port))
     except ControlError as exc:
         fail(str(exc))
 
@@ -228,13 +264,20 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 @jobs_app.command("run")
 def jobs_run(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(JOB_NAMES)}.")],
+    # Hidden from the argument list (which would tag it <str>); the docstring names the jobs.
+    name: Annotated[str, typer.Argument(metavar="NAME", hidden=True)],
     config: ConfigOption = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Run as if at this ISO-8601 instant (with offset).")
+        str | None,
+        typer.Option(
+            "--at", help="Run as if at this ISO-8601 instant (with offset).", metavar="WHEN"
+        ),
     ] = None,
 ) -> None:
-    """Run one scheduled job once, now or as if at --at."""
+    """Run one scheduled job once, now or as if at --at.
+
+    NAME is one of: nag, digest, recycle, decay, prune.
+    """
     if name not in JOB_NAMES:
         fail(f"unknown job {name!r}; jobs: {', '.join(JOB_NAMES)}")
     when: datetime | None = None
@@ -246,7 +289,9 @@ def jobs_run(
         if when.tzinfo is None:
             fail(f"--at {at!r} has no time zone offset (e.g. 2026-11-24T09:00:00+09:00)")
     settings = settings_or_exit(config)
-    _logging()
+    # One job's run: its summary and the database line are the output, not the migration log.
+    _logging(logging.WARNING)
+    typer.echo(f"mqlbot: database {describe_database(settings.database_url)}", err=True)
     _migrate(settings)
 
     from bot.jobs import JobNotAvailable, run_job_once
@@ -261,10 +306,57 @@ def jobs_run(
     typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
 
 
+@import_app.command("events")
+def import_events(
+    source: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="Native events, one JSON object a line; - for stdin."),
+    ],
+    config: ConfigOption = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="The import's name for resuming (default: the file's path, or stdin)."),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=50_000, help="Events per transaction (and checkpoint).")
+    ] = 2000,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Forget the checkpoint: read from the first line.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Store the valid lines, leave out and list the bad."),
+    ] = False,
+    max_errors: Annotated[int, typer.Option(min=1, help="List at most this many problems.")] = 100,
+    progress: Annotated[bool, typer.Option(help="Show progress on stderr.")] = True,
+) -> None:
+    """Backfill events (e.g. a year of history): resumable, same scoring and dedupe as the webhook."""
+    settings = settings_or_exit(config)
+    if source != "-" and not Path(source).is_file():
+        fail(f"{source}: no such file")
+    _migrate(settings)
+
+    from bot.backfill import ImportOptions, run_import
+
+    options = ImportOptions(
+        source=source,
+        name=name,
+        batch_size=batch_size,
+        max_errors=max_errors,
+        skip_invalid=skip_invalid,
+        restart=restart,
+        progress=progress,
+    )
+    raise typer.Exit(run_import(settings, options))
+
+
 @app.command()
 def manifest(
     url: Annotated[
-        str | None, typer.Option("--url", help="Public base URL, e.g. https://mqlbot.example.com")
+        str | None,
+        typer.Option(
+            "--url", help="Public base URL, e.g. https://mqlbot.example.com", metavar="URL"
+        ),
     ] = None,
     socket_mode: Annotated[
         bool, typer.Option("--socket", help="The Socket Mode variant (no request URLs).")
@@ -291,6 +383,62 @@ def config_check(config: ConfigOption = None) -> None:
     except ValueError as exc:
         fail(f"config: {exc}")
     typer.echo(json.dumps(settings.masked(), indent=2, ensure_ascii=False))
+
+
+FromOption = Annotated[
+    str | None,
+    typer.Option("--from", help="First day (YYYY-MM-DD, local) or instant (ISO-8601 with offset)."),
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option("--to", help="Last day, included (YYYY-MM-DD), or end instant; default now."),
+]
+
+
+@report_app.command("funnel")
+def report_funnel(
+    config: ConfigOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    by: Annotated[str, typer.Option(help="Group by source, campaign or band.")] = "source",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """MQL → SQL → opportunity → won of the MQLs created in the period, as they stand now."""
+    from bot.report import funnel_text
+    from handlers.present.funnel_report import FORMATS
+    from store.funnel import GROUPINGS
+
+    if by not in GROUPINGS:
+        fail(f"--by {by!r}: use one of {', '.join(GROUPINGS)}")
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    settings = settings_or_exit(config)
+    _migrate(settings)
+    try:
+        typer.echo(asyncio.run(funnel_text(settings, start, end, by, fmt)))
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@report_app.command("calibration")
+def report_calibration(
+    config: ConfigOption = None,
+    days: Annotated[
+        int | None,
+        typer.Option(help="MQLs of the last N days (default [funnel] calibration_days)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What thresholds around the current one would have produced; never changes it."""
+    from bot.report import calibration_text
+
+    if fmt not in ("table", "json"):
+        fail(f"--format {fmt!r}: use table or json")
+    if days is not None and not 1 <= days <= 3650:
+        fail(f"--days {days}: from 1 to 3650")
+    settings = settings_or_exit(config)
+    _migrate(settings)
+    typer.echo(asyncio.run(calibration_text(settings, days, fmt)))
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from handlers.jobs.decay import run_decay
 from handlers.jobs.nag import run_nag
 from handlers.jobs.prune import run_prune
 from handlers.jobs.recycle import run_recycle
-from handlers.jobs.weekly_digest import run_digest
+from handlers.jobs.weekly_digest import digest_slot, run_digest
 from store.jobs import (
     claim_slot,
     day_slot,
@@ -26,7 +26,6 @@ from store.jobs import (
     finish_slot,
     hour_slot,
     minute_slot,
-    week_slot,
 )
 
 log = logging.getLogger(__name__)
@@ -53,9 +52,7 @@ def registry() -> dict[str, JobSpec]:
         JobSpec("recycle", run_recycle, lambda at, _c: hour_slot(at), timedelta(minutes=30)),
         JobSpec("decay", run_decay, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
         JobSpec("prune", run_prune, lambda at, c: day_slot(at, c.timezone), timedelta(hours=1)),
-        JobSpec(
-            "digest", run_digest, lambda at, c: week_slot(at, c.timezone), timedelta(minutes=30)
-        ),
+        JobSpec("digest", run_digest, digest_slot, timedelta(minutes=30)),
     ]
     return {job.name: job for job in jobs}
 

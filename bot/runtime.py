@@ -15,6 +15,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from handlers.context import Deps, HandlerConfig
 from handlers.ingest.native import BUILTIN_TYPES
+from handlers.present.names import DisplayNames
 from scoring.clock import BusinessCalendar
 from scoring.rules import ScoringRules, TriggerRule, TriggerStep
 from scoring.sla import default_levels, parse_levels
@@ -89,8 +90,20 @@ def handler_config(settings: Settings) -> HandlerConfig:
         disqualify_reasons=tuple(settings.disqualify.reasons),
         digest_weekday=WEEKDAYS.index(settings.digest.weekday),
         digest_time=time.fromisoformat(settings.digest.time),
+        digest_week=settings.digest.week,
+        names=DisplayNames.parse(
+            {
+                "sources": settings.names.sources,
+                "campaigns": settings.names.campaigns,
+                "triggers": settings.names.triggers,
+            }
+        ),
         lead_url_template=settings.crm.lead_url_template,
         crm_webhook_url=settings.crm.webhook_url,
+        attribution_window=settings.funnel.attribution_window,
+        bad_mql_reasons=tuple(settings.funnel.bad_mql_reasons),
+        sdr_hours_per_mql=settings.funnel.sdr_hours_per_mql,
+        calibration_days=settings.funnel.calibration_days,
     )
 
 

@@ -215,6 +215,9 @@ class DigestSettings(_Section):
 
     weekday: Weekday = "mon"
     time: str = "09:00"
+    # "calendar": the local Monday-to-Sunday week that ended before the digest time;
+    # "rolling": the seven days up to the digest time (how digests were cut before 2026-12).
+    week: Literal["calendar", "rolling"] = "calendar"
 
     @field_validator("time")
     @classmethod
@@ -230,6 +233,22 @@ class LocaleSettings(_Section):
     """The language of everything the bot writes."""
 
     language: Literal["en", "ja"] = "en"
+
+
+DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
+NameTable = dict[str, DisplayName | dict[Literal["en", "ja"], DisplayName]]
+
+
+class NamesSettings(_Section):
+    """Display names of lead sources, campaigns and trigger rules, by key.
+
+    A value is one name (``webinar = "Webinars"``) or one per language
+    (``webinar = {en = "Webinars", ja = "ウェビナー"}``).
+    """
+
+    sources: NameTable = Field(default_factory=dict)
+    campaigns: NameTable = Field(default_factory=dict)
+    triggers: NameTable = Field(default_factory=dict)
 
 
 class CrmSettings(_Section):
@@ -256,6 +275,27 @@ class CrmSettings(_Section):
             raise ValueError(
                 "must contain {external_id}, {email} or {lead_id} and nothing else in braces"
             )
+        return value
+
+
+class FunnelSettings(_Section):
+    """What happens after SQL: attribution of CRM opportunities, and the "not a real MQL" flag."""
+
+    attribution_window: Duration = timedelta(days=180)
+    bad_mql_reasons: list[str] = Field(
+        default_factory=lambda: ["no_fit", "no_intent", "duplicate", "bad_data"], min_length=1
+    )
+    sdr_hours_per_mql: float = Field(default=0.5, gt=0, le=100)
+    calibration_days: int = Field(default=90, ge=7, le=730)
+
+    @field_validator("bad_mql_reasons")
+    @classmethod
+    def _reason_keys(cls, value: list[str]) -> list[str]:
+        for reason in value:
+            if not re.fullmatch(r"[a-z0-9_]{1,50}", reason):
+                raise ValueError(f"{reason!r}: reasons are keys of a-z, 0-9 and _ (at most 50)")
+        if len(set(value)) != len(value):
+            raise ValueError("reasons must not repeat")
         return value
 
 
@@ -311,7 +351,9 @@ class Settings(BaseSettings):
     disqualify: DisqualifySettings = DisqualifySettings()
     digest: DigestSettings = DigestSettings()
     locale: LocaleSettings = LocaleSettings()
+    names: NamesSettings = NamesSettings()
     crm: CrmSettings = CrmSettings()
+    funnel: FunnelSettings = FunnelSettings()
     sender: SenderSettings = SenderSettings()
     # [sources.<tool>] tables, validated by each source adapter's own parse_config.
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -366,28 +408,82 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _one_line(exc: ValidationError) -> str:
+def required_keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
+    """The dotted keys that have no default, e.g. ``slack.sdr_channel``."""
+    keys = []
+    for name, info in model.model_fields.items():
+        if not info.is_required():
+            continue
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys += required_keys(annotation, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def _env_name(key: str) -> str:
+    return "MQLBOT_" + key.upper().replace(".", "__")
+
+
+def _missing(missing: list[str], path: Path, file_found: bool) -> str:
+    """The unset required keys, and where they can be set (naming the file looked for)."""
+    # A missing section stands for its required keys; a key inside a table stays as it is.
+    keys = [k for k in required_keys() if any(k == m or k.startswith(m + ".") for m in missing)]
+    keys += [m for m in missing if not any(k == m or k.startswith(m + ".") for k in keys)]
+    env = ", ".join(_env_name(k) for k in keys)
+    if file_found:
+        return f"{', '.join(keys)}: required but not set (in {path}, or as {env})"
+    return (
+        f"no configuration file at {path.absolute()} (give another with --config or MQLBOT_CONFIG);"
+        f" required keys: {', '.join(keys)} (or the variables {env})"
+    )
+
+
+def _one_line(exc: ValidationError, path: Path, file_found: bool) -> str:
     parts = []
+    missing = []
     for err in exc.errors(include_url=False):
         key = ".".join(str(p) for p in err["loc"]) or "config"
         msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "missing":
+            missing.append(key)
+            continue
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required but not set"
         parts.append(f"{key}: {msg}")
+    if missing:
+        parts.append(_missing(missing, path, file_found))
     return "config: " + "; ".join(parts)
 
 
-def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings from the TOML file, the environment and explicit overrides (in that order of
-    increasing precedence); raise ConfigError with one line naming each bad key."""
-    data = read_toml(path or DEFAULT_CONFIG_PATH)
-    token = _PENDING_TOML.set(data)
+def layered(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``top`` laid over it, table by table (a key of ``top`` wins)."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        if isinstance(below, Mapping) and isinstance(value, Mapping):
+            merged[key] = layered(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    path: Path | None = None, *, defaults: Mapping[str, Any] | None = None, **overrides: Any
+) -> Settings:
+    """Build the settings from ``defaults``, the TOML file, the environment and explicit overrides
+    (in that order of increasing precedence); raise ConfigError with one line naming each bad key.
+
+    ``defaults`` are a program's own embedded settings (the demo's), in the TOML file's shape.
+    """
+    path = path or DEFAULT_CONFIG_PATH
+    data = read_toml(path)
+    token = _PENDING_TOML.set(layered(defaults or {}, data))
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc)) from None
+        raise ConfigError(_one_line(exc, path, path.is_file())) from None
     finally:
         _PENDING_TOML.reset(token)
 
@@ -404,3 +500,20 @@ def database_url(path: Path | None = None) -> str:
     if not isinstance(url, str):
         raise ConfigError("config: database_url: must be a string")
     return url
+
+
+def describe_database(url: str) -> str:
+    """Where the database is, in a few words: the SQLite file's full path (saying when it is yet
+    to be created), or the server and database name without credentials."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            return "in memory (SQLite)"
+        path = Path(parsed.database).absolute()
+        return f"{path} (SQLite{'' if path.exists() else ', new file'})"
+    where = parsed.host or "localhost"
+    if parsed.port:
+        where += f":{parsed.port}"
+    return f"{parsed.database} on {where} ({parsed.get_backend_name()})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from bot.runtime import Runtime
 from handlers.ingest.auth import AuthError, verify
@@ -22,6 +23,7 @@ from handlers.ingest.native import (
 )
 from handlers.ingest.sources.base import RawRequest, SignatureError, SourceAdapter, SourceConfig
 from handlers.ingest.sources.registry import ADAPTERS
+from handlers.ingest.sources.salesforce import ACK, soap_fault
 from handlers.ingest.webhook import Ingester, IngestResult
 
 log = logging.getLogger(__name__)
@@ -174,6 +176,21 @@ def webhook_router(runtime: Runtime) -> APIRouter:
     @router.post("/webhooks/events")
     async def native_events(request: Request) -> JSONResponse:
         return await intake.guarded("native", request, lambda raw: intake.native(request, raw))
+
+    async def salesforce(request: Request) -> Response:
+        """An Outbound Message: the same path as every tool, answered in SOAP (Ack or Fault)."""
+        answered = await source_events("salesforce", request)
+        if answered.status_code == 202:
+            return Response(ACK, media_type="text/xml")
+        body = json.loads(bytes(answered.body))
+        reason = body.get("reason") or body.get("error", "refused")
+        if body.get("details"):
+            reason += ": " + "; ".join(f"{d['field']}: {d['error']}" for d in body["details"])
+        return Response(soap_fault(reason), status_code=answered.status_code, media_type="text/xml")
+
+    # Outbound messages cannot send a header: the token may be the last path segment.
+    router.post("/webhooks/salesforce")(salesforce)
+    router.post("/webhooks/salesforce/{token}")(salesforce)
 
     @router.post("/webhooks/{source}")
     async def source_events(source: str, request: Request) -> JSONResponse:

@@ -8,7 +8,9 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from handlers.present.names import NO_NAMES, DisplayNames
 from scoring.clock import BusinessCalendar
+from scoring.digest import DigestWeek
 from scoring.rules import ScoringRules
 from scoring.sla import ReminderLevel
 from store.engine import SessionFactory
@@ -39,8 +41,16 @@ class HandlerConfig:
     disqualify_reasons: tuple[str, ...]
     digest_weekday: int
     digest_time: time
+    digest_week: DigestWeek = "calendar"
+    names: DisplayNames = NO_NAMES
     lead_url_template: str | None = None
     crm_webhook_url: str | None = None
+    # [funnel]: how long after an MQL an opportunity still counts as its outcome, and the
+    # reasons an SDR may give for "not a real MQL".
+    attribution_window: timedelta = timedelta(days=180)
+    bad_mql_reasons: tuple[str, ...] = ("no_fit", "no_intent", "duplicate", "bad_data")
+    sdr_hours_per_mql: float = 0.5  # what working one MQL costs, for the calibration's savings
+    calibration_days: int = 90
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from handlers.context import Deps
-from handlers.present.digest_blocks import digest_message
+from handlers.funnel import COHORT_MONTHS, calibration_figures, funnel_figures, month_bounds
+from handlers.present.blocks.calibration import calibration_section
+from handlers.present.blocks.funnel import funnel_sections, section_block
+from handlers.present.digest_blocks import digest_message, period_label
 from handlers.present.digest_chart import digest_chart_png
 from handlers.present.digest_text import digest_catalog
 from scoring.digest import (
@@ -19,6 +22,7 @@ from scoring.digest import (
     previous_periods,
     sla_cutoffs,
 )
+from scoring.funnel import Cohort, FunnelReport
 from store.digest import period_figures, returning_recycled, unworked_mqls
 from store.engine import READ_ONLY
 from store.models import OutboxKind
@@ -89,6 +93,30 @@ async def digest_figures(
     )
 
 
+def monthly(period: Period, deps: Deps) -> bool:
+    """Whether this is the month's first weekly digest (its week ends in the month's first 7 days),
+    which carries the threshold calibration."""
+    return period.end.astimezone(deps.config.timezone).day <= 7
+
+
+async def digest_funnel(
+    deps: Deps, period: Period, now: datetime
+) -> tuple[FunnelReport, tuple[Cohort, ...]]:
+    """The digest's full funnel: the MQLs of the last COHORT_MONTHS months as they stand now,
+    by source, campaign and score band, the week's activity, and the monthly cohorts."""
+    window = month_bounds(now, deps, COHORT_MONTHS)[0][1]
+    return await funnel_figures(
+        deps,
+        window.start,
+        max(now, window.start + timedelta(seconds=1)),
+        by="source",
+        as_of=now,
+        cohort_months=COHORT_MONTHS,
+        activity=period,
+        also_by=("campaign", "band"),
+    )
+
+
 def digest_keys(week: str) -> tuple[str, str]:
     """The outbox keys of a week's digest message and chart: one of each per ISO week."""
     return f"digest:{week}", f"digest:{week}:chart"
@@ -115,14 +143,19 @@ async def queue_digest(
     config = deps.config
     post_key, chart_key = keys
     report = await digest_figures(deps, period.start, period.end, now=now)
-    catalog = digest_catalog(config.language, config.timezone)
+    funnel, cohorts = await digest_funnel(deps, period, now)
+    catalog = digest_catalog(config.language, config.timezone, config.names)
     message = digest_message(report, catalog)
+    threshold = float(config.rules.threshold)
+    # Before the closing note about small numbers.
+    sections = funnel_sections(funnel, cohorts, threshold, catalog)
+    if monthly(period, deps):
+        sections.append(calibration_section(await calibration_figures(deps, now), catalog))
+    message["blocks"][-1:-1] = [{"type": "divider"}, *(section_block(text) for text in sections)]
     chart = None
     if report.current.created > 0:
         # Drawing takes a few hundred milliseconds of CPU: keep it off the event loop.
-        chart = await asyncio.to_thread(digest_chart_png, report, catalog)
-    start = catalog.format_date(catalog.local_date(period.start))
-    end = catalog.format_date(catalog.local_date(period.end))
+        chart = await asyncio.to_thread(digest_chart_png, report, catalog, funnel=funnel)
     rows = 0
     async with deps.sessions() as session, session.begin():
         if await enqueue(
@@ -143,7 +176,7 @@ async def queue_digest(
             channel=config.marketing_channel,
             payload={
                 "filename": f"mql-digest-{chart_name}.png",
-                "title": catalog.t("digest.chart_title", start=start, end=end),
+                "title": catalog.t("digest.chart_title", period=period_label(period, catalog)),
                 "content_b64": base64.b64encode(chart).decode("ascii"),
             },
             now=deps.queued_at(now),

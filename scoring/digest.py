@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from scoring.clock import BusinessCalendar
@@ -331,21 +331,64 @@ def _at(day: date, wall: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, wall, tzinfo=tz)
 
 
-def weekly_period(now: datetime, *, weekday: int, at: time, tz: ZoneInfo) -> Period:
-    """The week ending at the latest digest time (``weekday`` 0 = Monday, ``at`` local) <= now.
+DigestWeek = Literal["calendar", "rolling"]
+"""Which week the digest reports: the local calendar week (Monday 00:00 to Sunday 24:00) that
+ended before the digest time, or ("rolling", the behaviour before 2026-12) the seven days up to
+the digest time."""
 
-    Seven local days, so a week across a DST change is 167 or 169 hours long.
-    """
+
+def last_digest_time(now: datetime, *, weekday: int, at: time, tz: ZoneInfo) -> datetime:
+    """The latest digest time (``weekday`` 0 = Monday, ``at`` local) at or before ``now``, local."""
     if not 0 <= weekday <= 6:
         raise ValueError(f"digest weekday {weekday}: 0 (Monday) to 6 (Sunday)")
     local = _local(now, tz, "now")
     day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
     if _at(day, at, tz) > local:
         day -= timedelta(days=7)
+    return _at(day, at, tz)
+
+
+def weekly_period(now: datetime, *, weekday: int, at: time, tz: ZoneInfo) -> Period:
+    """The seven days ending at the latest digest time <= now (the "rolling" digest week).
+
+    Seven local days, so a week across a DST change is 167 or 169 hours long.
+    """
+    sent = last_digest_time(now, weekday=weekday, at=at, tz=tz)
     # In UTC: Python subtracts datetimes sharing a tzinfo by wall clock, hiding the DST hour.
+    return Period((sent - timedelta(days=7)).astimezone(UTC), sent.astimezone(UTC))
+
+
+def calendar_week(now: datetime, *, weekday: int, at: time, tz: ZoneInfo) -> Period:
+    """The local calendar week (Monday 00:00 to the next Monday 00:00) that had ended by the
+    latest digest time <= now: with the digest on Monday 09:00, the week before that Monday."""
+    sent = last_digest_time(now, weekday=weekday, at=at, tz=tz)
+    monday = sent.date() - timedelta(days=sent.weekday())
     return Period(
-        _at(day - timedelta(days=7), at, tz).astimezone(UTC), _at(day, at, tz).astimezone(UTC)
+        _at(monday - timedelta(days=7), time(), tz).astimezone(UTC),
+        _at(monday, time(), tz).astimezone(UTC),
     )
+
+
+def digest_period(
+    now: datetime, *, weekday: int, at: time, tz: ZoneInfo, week: DigestWeek = "calendar"
+) -> Period:
+    """The period the weekly digest sent at the latest digest time <= now reports on."""
+    pick = calendar_week if week == "calendar" else weekly_period
+    return pick(now, weekday=weekday, at=at, tz=tz)
+
+
+def week_starting(period: Period, tz: ZoneInfo) -> date | None:
+    """The Monday of the local calendar week ``period`` is exactly, or None when it is not one."""
+    start, end = period.start.astimezone(tz), period.end.astimezone(tz)
+    first = start.date()
+    if (
+        start.time() == time()
+        and first.weekday() == 0
+        and end.time() == time()
+        and end.date() == first + timedelta(days=7)
+    ):
+        return first
+    return None
 
 
 def previous_periods(period: Period, count: int, tz: ZoneInfo) -> tuple[Period, ...]:
@@ -375,9 +418,15 @@ def stats_period(name: str, now: datetime) -> Period:
 
 
 def iso_week(moment: datetime, tz: ZoneInfo) -> str:
-    """``2026-W48``: the ISO week ``moment`` falls in, in the SLA time zone (the digest's slot)."""
+    """``2026-W48``: the ISO week ``moment`` falls in, in the SLA time zone."""
     year, week, _ = _local(moment, tz, "moment").isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def digest_week_name(period: Period, tz: ZoneInfo) -> str:
+    """The digest's slot and chart name: the ISO week its period starts in (``2026-W49`` for the
+    calendar week 30 Nov - 6 Dec 2026, and for the rolling week from Monday 30 Nov 09:00)."""
+    return iso_week(period.start, tz)
 
 
 # SLA cutoffs on the business clock.

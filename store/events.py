@@ -12,9 +12,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Event
-from store.rawsql import CHUNK, rows_in
+from store.rawsql import pg_rows, rows_in
 from store.types import json_text, sqlite_datetime
-from store.upsert import dialect_of, insert_ignore, table_of
+from store.upsert import dialect_of, table_of
 
 EVENT = table_of(Event)
 
@@ -73,12 +73,8 @@ async def known_keys(session: AsyncSession, *, dedupe_keys: Iterable[str]) -> se
     if dialect_of(session) == "sqlite":
         sql = "SELECT dedupe_key FROM event WHERE dedupe_key IN ({marks})"
         return {str(key) for (key,) in await rows_in(session, sql, keys)}
-    found: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        rows = await session.exec(select(EVENT.c.dedupe_key).where(EVENT.c.dedupe_key.in_(chunk)))
-        found.update(str(key) for key in rows.all())
-    return found
+    rows = await pg_rows(session, "SELECT dedupe_key FROM event WHERE dedupe_key = ANY(%s)", [keys])
+    return {str(key) for (key,) in rows}
 
 
 async def insert_events(
@@ -93,25 +89,45 @@ async def insert_events(
         return set()
     if dialect_of(session) == "sqlite":
         return await _insert_sqlite(session, events, received_at)
-    stmt = insert_ignore(session, EVENT, ["dedupe_key"]).returning(EVENT.c.dedupe_key)
-    rows = await session.exec(
-        stmt,
-        params=[
-            {
-                "dedupe_key": e.dedupe_key,
-                "lead_id": lead_id,
-                "type": e.type,
-                "occurred_at": e.occurred_at,
-                "received_at": received_at,
-                "score": e.score,
-                "score_delta": e.score_delta,
-                "points": points,
-                "properties": dict(e.properties),
-            }
-            for e, lead_id, points in events
+    return await _insert_postgres(session, events, received_at)
+
+
+# One statement for the whole batch: each column travels as one array (see store.rawsql).
+_PG_INSERT = (
+    "INSERT INTO event (dedupe_key, lead_id, type, occurred_at, received_at, score, score_delta,"
+    " points, properties)"
+    " SELECT k, l, t, o, %s, s, d, p, j::json FROM unnest("
+    "%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::float8[], %s::float8[],"
+    " %s::float8[], %s::text[]) AS u(k, l, t, o, s, d, p, j)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+)
+
+
+async def _insert_postgres(
+    session: AsyncSession, events: Sequence[NewEvent], received_at: datetime
+) -> set[str]:
+    """INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING: one round trip.
+
+    Replaced SQLAlchemy's executemany, whose per-row parameter processing cost more than
+    PostgreSQL's own work. The properties go as the same JSON text the column type would write.
+    """
+    data = [e for e, _, _ in events]
+    rows = await pg_rows(
+        session,
+        _PG_INSERT,
+        [
+            received_at,
+            [e.dedupe_key for e in data],
+            [lead_id for _, lead_id, _ in events],
+            [e.type for e in data],
+            [e.occurred_at for e in data],
+            [e.score for e in data],
+            [e.score_delta for e in data],
+            [points for _, _, points in events],
+            [e.properties_text for e in data],
         ],
     )
-    return {str(r[0]) for r in rows.all()}
+    return {str(key) for (key,) in rows}
 
 
 _SQLITE_INSERT = (

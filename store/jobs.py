@@ -45,12 +45,6 @@ def day_slot(at: datetime, timezone: ZoneInfo) -> str:
     return _aware(at).astimezone(timezone).date().isoformat()
 
 
-def week_slot(at: datetime, timezone: ZoneInfo) -> str:
-    """The digest slot: the ISO week in the SLA time zone, ``2026-W48``."""
-    year, week, _ = _aware(at).astimezone(timezone).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 async def claim_slot(
     session: AsyncSession,
     *,

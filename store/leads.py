@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, bindparam, cast, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Lead, LeadStage
-from store.rawsql import rows_in
+from store.rawsql import pg_executemany, pg_rows, rows_in
 from store.types import from_sqlite_datetime, sqlite_datetime
-from store.upsert import dialect_of, insert_ignore, table_of
+from store.upsert import dialect_of, table_of
 
 LEAD = table_of(Lead)
 # The lead fields an event may set ("later occurred_at wins", see handlers.ingest.webhook).
@@ -66,32 +66,6 @@ class LeadRow:
         return self.external_id or self.profile.get("email") or self.key
 
 
-_COLUMNS = (
-    LEAD.c.id,
-    LEAD.c.key,
-    LEAD.c.external_id,
-    LEAD.c.stage,
-    LEAD.c.score,
-    cast(LEAD.c.score_state, Text).label("score_state"),
-    LEAD.c.last_activity_at,
-    *(LEAD.c[name] for name in PROFILE_FIELDS),
-)
-
-
-def _row(values: Any) -> LeadRow:
-    return LeadRow(
-        id=values.id,
-        key=values.key,
-        external_id=values.external_id,
-        stage=values.stage,
-        score=values.score,
-        score_state=values.score_state or "{}",
-        last_activity_at=values.last_activity_at,
-        profile={name: getattr(values, name) for name in PROFILE_FIELDS},
-        read_profile=tuple(getattr(values, name) for name in PROFILE_FIELDS),
-    )
-
-
 async def _existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
     wanted = sorted(set(keys))
     if not wanted:
@@ -99,8 +73,8 @@ async def _existing_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]
     if dialect_of(session) == "sqlite":
         rows = await rows_in(session, "SELECT key FROM lead WHERE key IN ({marks})", wanted)
         return {str(key) for (key,) in rows}
-    found = await session.exec(select(LEAD.c.key).where(LEAD.c.key.in_(wanted)))
-    return {str(key) for key in found.all()}
+    rows = await pg_rows(session, "SELECT key FROM lead WHERE key = ANY(%s)", [wanted])
+    return {str(key) for (key,) in rows}
 
 
 async def _adopt(
@@ -162,20 +136,16 @@ async def find_or_create_leads(
     if missing and dialect_of(session) == "sqlite":
         await _insert_sqlite(session, [by_key[k] for k in missing], now)
     elif missing:
-        await session.exec(
-            insert_ignore(session, LEAD, ["key"]),
-            params=[
-                {
-                    "key": k,
-                    "external_id": by_key[k].external_id,
-                    "email": by_key[k].email,
-                    "stage": LeadStage.TARGET.value,
-                    "score": 0.0,
-                    "score_state": {},
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for k in missing
+        await pg_rows(
+            session,
+            _PG_INSERT,
+            [
+                LeadStage.TARGET.value,
+                now,
+                now,
+                missing,
+                [by_key[k].external_id for k in missing],
+                [by_key[k].email for k in missing],
             ],
         )
     wanted = {k: aliases.get(k, k) for k in by_key}
@@ -191,17 +161,25 @@ async def find_or_create_leads(
 async def _select(session: AsyncSession, keys: Iterable[str], *, lock: bool) -> dict[str, LeadRow]:
     if dialect_of(session) == "sqlite":
         return await _select_sqlite(session, sorted(set(keys)))
-    stmt = select(*_COLUMNS).where(LEAD.c.key.in_(sorted(set(keys)))).order_by(LEAD.c.id)
-    if lock and _dialect(session) == "postgresql":
-        # In id order, so transactions locking several leads never wait on each other in a cycle.
-        stmt = stmt.with_for_update()
-    rows = await session.exec(stmt)
-    return {r.key: _row(r) for r in rows.all()}
+    # In id order, so transactions locking several leads never wait on each other in a cycle.
+    sql = _PG_SELECT + (" FOR UPDATE" if lock else "")
+    found: dict[str, LeadRow] = {}
+    for row in await pg_rows(session, sql, [sorted(set(keys))]):
+        lead = _raw_row(row, None if row[6] is None else row[6].astimezone(UTC))
+        found[lead.key] = lead
+    return found
 
 
 _SQLITE_INSERT = (
     "INSERT INTO lead (key, external_id, email, stage, score, score_state, created_at, updated_at)"
     " VALUES (?, ?, ?, ?, 0.0, '{}', ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+
+
+_PG_INSERT = (
+    "INSERT INTO lead (key, external_id, email, stage, score, score_state, created_at, updated_at)"
+    " SELECT k, x, e, %s, 0.0, '{}', %s, %s FROM unnest(%s::text[], %s::text[], %s::text[])"
+    " AS u(k, x, e) ON CONFLICT (key) DO NOTHING"
 )
 
 
@@ -226,6 +204,29 @@ _SQLITE_SELECT = (
 )
 
 
+_PG_SELECT = (
+    "SELECT id, key, external_id, stage, score, score_state::text, last_activity_at, "  # noqa: S608
+    + ", ".join(PROFILE_FIELDS)
+    + " FROM lead WHERE key = ANY(%s) ORDER BY id"
+)
+
+
+def _raw_row(row: Sequence[Any], last_activity_at: datetime | None) -> LeadRow:
+    """A LeadRow from a raw row in _SQLITE_SELECT / _PG_SELECT column order."""
+    id_, key, external_id, stage, score, state, _, *profile = row
+    return LeadRow(
+        id=id_,
+        key=key,
+        external_id=external_id,
+        stage=stage,
+        score=score,
+        score_state=state or "{}",
+        last_activity_at=last_activity_at,
+        profile=dict(zip(PROFILE_FIELDS, profile, strict=True)),
+        read_profile=tuple(profile),
+    )
+
+
 async def _select_sqlite(session: AsyncSession, keys: Sequence[str]) -> dict[str, LeadRow]:
     """A raw read: SQLAlchemy's IN rendering and per-row result processing cost more than SQLite.
 
@@ -233,18 +234,7 @@ async def _select_sqlite(session: AsyncSession, keys: Sequence[str]) -> dict[str
     """
     found: dict[str, LeadRow] = {}
     for row in await rows_in(session, _SQLITE_SELECT, keys):
-        id_, key, external_id, stage, score, state, last, *profile = row
-        found[key] = LeadRow(
-            id=id_,
-            key=key,
-            external_id=external_id,
-            stage=stage,
-            score=score,
-            score_state=state or "{}",
-            last_activity_at=from_sqlite_datetime(last),
-            profile=dict(zip(PROFILE_FIELDS, profile, strict=True)),
-            read_profile=tuple(profile),
-        )
+        found[row[1]] = _raw_row(row, from_sqlite_datetime(row[6]))
     return found
 
 
@@ -270,12 +260,11 @@ async def _by_email(session: AsyncSession, identities: Sequence[LeadIdentity]) -
         )
         rows = await rows_in(session, sql, emails)
     else:
-        result = await session.exec(
-            select(LEAD.c.key, LEAD.c.email)
-            .where(LEAD.c.email.in_(emails), LEAD.c.external_id.is_not(None))
-            .order_by(LEAD.c.id)
+        sql = (
+            "SELECT key, email FROM lead WHERE email = ANY(%s)"
+            " AND external_id IS NOT NULL ORDER BY id"
         )
-        rows = result.all()
+        rows = await pg_rows(session, sql, [emails])
     aliases: dict[str, str] = {}
     for key, email in rows:
         aliases.setdefault(lead_key(external_id=None, email=email), str(key))
@@ -289,29 +278,31 @@ async def save_leads(session: AsyncSession, *, leads: Sequence[LeadRow], now: da
     if dialect_of(session) == "sqlite":
         await _save_sqlite(session, leads, now)
         return
-    values: dict[str, Any] = {
-        "stage": bindparam("v_stage"),
-        "score": bindparam("v_score"),
-        "score_state": cast(bindparam("v_score_state", type_=Text), LEAD.c.score_state.type),
-        "last_activity_at": bindparam("v_last", type_=LEAD.c.last_activity_at.type),
-        "updated_at": bindparam("v_updated", type_=LEAD.c.updated_at.type),
-    }
-    for name in PROFILE_FIELDS:
-        values[name] = bindparam(f"v_{name}")
-    stmt = update(LEAD).where(LEAD.c.id == bindparam("v_id")).values(values)
-    params: list[Mapping[str, Any]] = [
-        {
-            "v_id": lead.id,
-            "v_stage": lead.stage,
-            "v_score": lead.score,
-            "v_score_state": lead.score_state,
-            "v_last": lead.last_activity_at,
-            "v_updated": now,
-            **{f"v_{name}": lead.profile.get(name) for name in PROFILE_FIELDS},
-        }
-        for lead in leads
-    ]
-    await session.exec(stmt, params=params)
+    await pg_executemany(
+        session,
+        _PG_SAVE,
+        [
+            (
+                lead.stage,
+                lead.score,
+                lead.score_state,
+                lead.last_activity_at,
+                now,
+                *lead.profile_values(),
+                lead.id,
+            )
+            for lead in leads
+        ],
+    )
+
+
+# One row per lead, pipelined. (An UPDATE … FROM unnest(…) cost PostgreSQL more: a batch of
+# scoring states as one text array is escaped, parsed and copied before any row is written.)
+# Built from constant column names only (no input reaches the SQL text).
+_PG_SAVE = (
+    "UPDATE lead SET stage = %s, score = %s, score_state = %s::json, last_activity_at = %s,"  # noqa: S608
+    " updated_at = %s, " + ", ".join(f"{name} = %s" for name in PROFILE_FIELDS) + " WHERE id = %s"
+)
 
 
 # Built from constant column names only (no input reaches the SQL text).
@@ -372,7 +363,3 @@ async def find_lead(session: AsyncSession, *, key: str) -> Lead | None:
     """One lead by its key (``id:<crm id>`` or ``email:<addr>``)."""
     rows = await session.exec(select(Lead).where(col(Lead.key) == key))
     return rows.first()
-
-
-def _dialect(session: AsyncSession) -> str:
-    return dialect_of(session)

@@ -1,4 +1,4 @@
-"""The tables: leads, events, MQLs, the audit trail, the outbox, job runs, reminders and SDR state."""
+"""The tables: leads, events, MQLs, opportunities, the audit trail, the outbox, job runs, reminders, SDRs, imports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -157,6 +157,67 @@ class Mql(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=50)
     version: int = Field(default=1)
     updated_at: datetime = _utc()
+    # When the qualifying event happened (created_at is when mqlbot learned of it): opportunities
+    # are attributed by it, so a lead's history that arrives late still counts.
+    qualified_at: datetime | None = _utc(nullable=True)
+    # An SDR's "not a real MQL" flag with its reason ([funnel] bad_mql_reasons).
+    bad_reason: str | None = Field(default=None, max_length=100)
+    bad_by: str | None = Field(default=None, max_length=50)
+    bad_at: datetime | None = _utc(nullable=True)
+
+
+class Opportunity(SQLModel, table=True):
+    """A CRM opportunity as its outcome events make it, attributed to a lead and maybe an MQL."""
+
+    __tablename__ = "opportunity"
+    __table_args__ = (
+        Index("ix_opportunity_opened", "opened_at"),
+        Index("ix_opportunity_mql", "mql_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=200, unique=True)  # the CRM's opportunity (deal) id
+    lead_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("lead.id"), nullable=False, index=True)
+    )
+    # The lead's latest MQL before the opportunity opened, within the attribution window;
+    # NULL: not from an MQL (yet: a lead's late history may still attribute it).
+    mql_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("mql.id"), nullable=True)
+    )
+    name: str | None = Field(default=None, max_length=500)
+    status: str = Field(max_length=10)  # open | won | lost
+    stage: str | None = Field(default=None, max_length=100)
+    # Exact: the decimal as text, and the same in the currency's minor units for SQL sums.
+    amount: str | None = Field(default=None, max_length=40)
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str | None = Field(default=None, max_length=3)
+    lost_reason: str | None = Field(default=None, max_length=200)
+    opened_at: datetime = _utc()
+    won_at: datetime | None = _utc(nullable=True)
+    lost_at: datetime | None = _utc(nullable=True)
+    last_event_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class OutcomeEvent(SQLModel, table=True):
+    """A received outcome event, kept so the opportunity can be refolded whatever the order."""
+
+    __tablename__ = "outcome_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=500, unique=True)
+    opportunity_id: str = Field(max_length=200, index=True)  # Opportunity.external_id
+    lead_id: int = Field(sa_column=Column(Integer, ForeignKey("lead.id"), nullable=False))
+    type: str = Field(max_length=40)
+    occurred_at: datetime = _utc()
+    received_at: datetime = _utc()
+    name: str | None = Field(default=None, max_length=500)
+    amount: str | None = Field(default=None, max_length=40)
+    currency: str | None = Field(default=None, max_length=3)
+    stage: str | None = Field(default=None, max_length=100)
+    lost_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime | None = _utc(nullable=True)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -267,3 +328,22 @@ class SlackEventSeen(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=100)
     seen_at: datetime = _utc()
+
+
+class ImportCheckpoint(SQLModel, table=True):
+    """How far a named backfill (`mqlbot import events`) got, written with each batch it stored."""
+
+    __tablename__ = "import_checkpoint"
+
+    name: str = Field(primary_key=True, max_length=500)
+    # The lines and bytes of the input already stored, and the SHA-256 of those bytes: a resumed
+    # import skips them only when the input still starts with exactly the same bytes.
+    line: int = Field(default=0)
+    byte_offset: int = Field(default=0, sa_type=BigInteger)
+    digest: str = Field(max_length=64)
+    accepted: int = Field(default=0, sa_type=BigInteger)
+    duplicates: int = Field(default=0, sa_type=BigInteger)
+    mqls: int = Field(default=0)
+    started_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    finished_at: datetime | None = _utc(nullable=True)

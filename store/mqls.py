@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +47,7 @@ async def create_mql(
     campaign: str | None,
     now: datetime,
     nag_due_at: datetime | None = None,
+    qualified_at: datetime | None = None,
 ) -> int | None:
     """Open a new MQL for the lead and return its id; None when the lead already has an open one.
 
@@ -70,7 +72,21 @@ async def create_mql(
             "state": MqlState.OPEN.value,
             "sla_breached": False,
             "nag_due_at": nag_due_at,
+            "qualified_at": qualified_at,
             "version": 1,
             "updated_at": now,
         },
     )
+
+
+async def flag_bad(
+    session: AsyncSession, *, mql_id: int, version: int, reason: str, actor: str, now: datetime
+) -> bool:
+    """Flag the MQL (still at ``version``, not flagged yet) "not a real MQL"; False if it moved."""
+    result = await session.exec(
+        update(Mql)
+        .where(col(Mql.id) == mql_id, col(Mql.version) == version, col(Mql.bad_reason).is_(None))
+        .values(bad_reason=reason, bad_by=actor, bad_at=now, version=col(Mql.version) + 1,
+                updated_at=now)
+    )  # fmt: skip
+    return bool(result.rowcount == 1)

@@ -25,3 +25,8 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     tests = _code_blocks((ROOT / "README.md").read_text(encoding="utf-8"))[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert tests in ci.splitlines()
+
+
+def test_readme_shows_the_japanese_demo_run() -> None:
+    blocks = _code_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert "MQLBOT_LOCALE__LANGUAGE=ja .venv/bin/mqlbot demo" in blocks[2:]

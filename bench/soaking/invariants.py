@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -182,6 +183,15 @@ def check(soak: Soak, url: str, state: Workspace) -> list[Verdict]:
         problems.append("the nag job never ran")
     if by_job["digest"] != 1 or by_job["recycle"] < 1:
         problems.append(f"digest ran in {by_job['digest']} slots, recycle in {by_job['recycle']}")
+    # Each job was run twice at once from two processes: one ran it, the other found it taken.
+    runs: dict[str, list[str]] = defaultdict(list)
+    for job, summary in record.jobs:
+        try:
+            runs[job].append(str(json.loads(summary.splitlines()[-1]).get("outcome")))
+        except (ValueError, IndexError, AttributeError):
+            runs[job].append(f"unreadable: {summary[:80]}")
+    problems += [f"{job} run twice at once: {sorted(outcomes)}" for job, outcomes in runs.items()
+                 if sorted(outcomes) != ["done", "skipped"]]  # fmt: skip
     escalations = sum(1 for m in state.messages(SDR_CHANNEL) if m.is_reply and "<@U_SUZUKI>" in m.text
                       and "<@U_JAMES>" in m.text)  # fmt: skip
     out.append(_verdict("reminders once, slots once", problems,

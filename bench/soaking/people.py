@@ -181,7 +181,10 @@ class People:
                     {BlockId.DISQUALIFY_REASON.value: "spam"})  # fmt: skip
         at = time.time()
         status, index = await self.open_and_submit(actor, ts, args[0], args[1], mql_id, args[2])
-        self.record.submissions.append((mql_id, actor, outcome, status, index, at))
+        if actor == owner:
+            self.record.submissions.append((mql_id, actor, outcome, status, index, at))
+        elif status:  # someone else's MQL: must change nothing
+            self.record.intrusions.append((mql_id, actor, at))
         return status
 
     # ----- managers --------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from bot.demo.run import (
     MANAGER,
     MARKETING_CHANNEL,
-    SAMPLE_LEADS,
     SDR_CHANNEL,
     SDRS,
     TIMEZONE,
@@ -24,14 +23,14 @@ from bot.demo.run import (
     RunningBot,
     post_events,
     running_bot,
-    sample_events,
 )
+from bot.demo.samples import SAMPLE_LEADS, in_language, sample_events
 from bot.jobs import registry, run_in_slot
 from bot.standin import StandinServer, Workspace
 from bot.standin.client import SlackClient
 from bot.standin.page import Controls, Screen
 from bot.standin.page_text import WORDS
-from store.jobs import week_slot
+from handlers.jobs.weekly_digest import digest_slot
 
 EVENT_TYPES = (
     "page_visited",
@@ -79,8 +78,12 @@ class DemoPage:
     `generation` grows on every restart, so open pages know to reload.
     """
 
-    def __init__(self, slack: StandinServer, clock: DemoClock, language: str) -> None:
+    def __init__(
+        self, slack: StandinServer, clock: DemoClock, language: str, config: Path | None = None
+    ) -> None:
+        """``config`` is the user's configuration file, read under the demo's own settings."""
         self.slack = slack
+        self.config = config
         self.state: Workspace = slack.state
         self.clock = clock
         self.language = language
@@ -119,10 +122,10 @@ class DemoPage:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mqlbot-demo-")))
         try:
             bot = await stack.enter_async_context(
-                running_bot(self.slack, workdir, self.language, self.clock)
+                running_bot(self.slack, workdir, self.language, self.clock, config=self.config)
             )
             self._bot, self._client = bot, SlackClient(self.state, bot.player)
-            answer = await post_events(bot, sample_events(self.clock()))
+            answer = await post_events(bot, sample_events(self.clock(), self.language))
             self._result(f"{answer.status_code} {answer.text}")
         except BaseException:
             await stack.aclose()
@@ -164,7 +167,7 @@ class DemoPage:
             "id": f"demo-page-{lead_id}-{time.time_ns()}",
             "type": kind,
             "occurred_at": now.isoformat(),
-            "lead": sample.lead,
+            "lead": in_language(sample.lead, self.language),
             "properties": _properties(kind),
         }
         answer = await post_events(self.bot, [event])
@@ -217,8 +220,9 @@ class DemoPage:
             at = self.clock()
             jobs = registry()
             names = [n for n in CLOCK_JOBS if n in jobs]
-            tz = runtime.config.timezone
-            if "digest" in jobs and week_slot(before, tz) != week_slot(at, tz):
+            # The digest when the jump passed a digest time (its slot is the week it reports on).
+            config = runtime.config
+            if "digest" in jobs and digest_slot(before, config) != digest_slot(at, config):
                 names.append("digest")
             done = []
             for name in names:
@@ -258,7 +262,7 @@ class DemoPage:
             language=self.language,
             people=self.people(),
             controls=Controls(
-                leads=[(s.lead["id"], s.lead["name"]) for s in SAMPLE_LEADS],
+                leads=[(s.lead["id"], str(s.lead["name"])) for s in SAMPLE_LEADS],
                 event_types=list(EVENT_TYPES),
                 clock=self.clock_text(),
                 last_result=self.last_result,
@@ -293,7 +297,9 @@ def _short(summary: dict[str, Any]) -> str:
 
 
 @contextlib.asynccontextmanager
-async def demo_page(language: str, clock: DemoClock | None = None) -> AsyncIterator[DemoPage]:
+async def demo_page(
+    language: str, clock: DemoClock | None = None, config: Path | None = None
+) -> AsyncIterator[DemoPage]:
     """The stand-in and the bot with the sample leads, on the demo clock, until the block ends."""
     demo_clock = clock or DemoClock()
     state = Workspace.seeded(
@@ -302,7 +308,7 @@ async def demo_page(language: str, clock: DemoClock | None = None) -> AsyncItera
         clock=lambda: demo_clock().timestamp(),
     )
     async with StandinServer(state) as slack:
-        page = DemoPage(slack, demo_clock, language)
+        page = DemoPage(slack, demo_clock, language, config)
         await page.start()
         try:
             yield page

@@ -21,16 +21,21 @@ from zoneinfo import ZoneInfo
 import httpx
 import uvicorn
 
+from bot.demo.narration import Narrator
+from bot.demo.samples import CAMPAIGN_NAMES, SAMPLE_LEADS, SQL_NOTE, in_language, sample_events
 from bot.jobs import registry, run_in_slot
 from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.standin import SlackUserPlayer, StandinServer, Workspace
 from bot.standin.player import BotResponse
-from bot.standin.render import render_channel
+from bot.standin.render import Style, render_channel
 from bot.standin.state import View
 from bot.web import create_web_app
 from bot.worker import background
+from handlers.context import HandlerConfig
+from handlers.jobs.weekly_digest import digest_week
 from handlers.present.catalog import Catalog
+from scoring.digest import last_digest_time
 from store.migrate import upgrade
 from store.models import MqlState
 from store.outbox import pending_count
@@ -44,97 +49,26 @@ STANDIN_TOKEN = "xoxb-standin"  # noqa: S105  (the stand-in's fixed token, not a
 Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class SampleLead:
-    """A lead of the demo and the activity that brings it (or not) over the line."""
-
-    lead: dict[str, str]
-    events: list[tuple[str, dict[str, Any], dict[str, Any]]]  # (type, properties, extra fields)
-
-
-SAMPLE_LEADS = (
-    SampleLead(
-        {
-            "id": "crm-00042",
-            "email": "aiko.sato@example.co.jp",
-            "name": "佐藤 愛子",
-            "company": "株式会社サンプル",
-            "title": "マーケティング部 部長",
-            "source": "webinar",
-            "campaign": "2026-11 MAセミナー",
-        },
-        [
-            ("email_opened", {"subject": "MA seminar follow-up"}, {}),
-            ("page_visited", {"url": "https://example.com/solutions/ma"}, {}),
-            ("content_downloaded", {"asset": "MA導入ガイド"}, {}),
-            ("content_downloaded", {"asset": "Lead scoring whitepaper"}, {}),
-            ("event_attended", {"event": "2026-11 MAセミナー"}, {}),
-            ("form_submitted", {"form": "contact"}, {}),
-            ("content_downloaded", {"asset": "Pricing overview"}, {}),
-        ],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00077",
-            "email": "daniel.kim@northwind.example",
-            "name": "Daniel Kim",
-            "company": "Northwind Traders",
-            "title": "Head of Demand Generation",
-            "source": "paid_search",
-            "campaign": "Q4 pricing",
-        },
-        [
-            ("video_watched", {"video": "Product demo (12 min)"}, {}),
-            ("page_visited", {"url": "https://example.com/pricing"}, {}),
-        ],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00105",
-            "email": "hanako.yamada@contoso.example.jp",
-            "name": "山田 花子",
-            "company": "コントソ・ジャパン",
-            "title": "営業企画",
-            "source": "content_syndication",
-            "campaign": "2026 industry report",
-        },
-        [("score_changed", {"tool": "marketing automation"}, {"score": 120})],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00131",
-            "email": "kenji.watanabe@univ.example.ac.jp",
-            "name": "渡辺 健二",
-            "company": "Example University",
-            "title": "Student",
-            "source": "organic",
-            "campaign": "blog",
-        },
-        [
-            ("form_submitted", {"form": "newsletter"}, {}),
-            ("event_attended", {"event": "Open webinar"}, {}),
-            ("content_downloaded", {"asset": "MA導入ガイド"}, {}),
-            ("content_downloaded", {"asset": "Lead scoring whitepaper"}, {}),
-            ("content_downloaded", {"asset": "Case study: retail"}, {}),
-            ("content_downloaded", {"asset": "Case study: finance"}, {}),
-        ],
-    ),
-    SampleLead(
-        {
-            "id": "crm-00200",
-            "email": "lisa.chen@fabrikam.example",
-            "name": "Lisa Chen",
-            "company": "Fabrikam",
-            "title": "Marketing Specialist",
-            "source": "newsletter",
-            "campaign": "November newsletter",
-        },
-        [
-            ("email_opened", {"subject": "November newsletter"}, {}),
-            ("email_clicked", {"url": "https://example.com/blog/scoring"}, {}),
-        ],
-    ),
-)
+# The demo's own settings, under the user's configuration file and MQLBOT_* variables.
+DEMO_DEFAULTS: dict[str, Any] = {
+    # Every day, all day: the demo's reminders fire whenever it is run.
+    "sla": {"timezone": TIMEZONE, "business_hours": "00:00-24:00", "workdays": "mon-sun"},
+    "crm": {"lead_url_template": "https://crm.example.com/leads/{external_id}"},
+    "sender": {"per_channel_interval": "100ms", "poll_interval": "50ms"},
+    "names": {"campaigns": CAMPAIGN_NAMES},
+    # The built-in trigger, also matching the Japanese title of the sample demo video.
+    "scoring": {
+        "triggers": {
+            "demo_then_pricing": {
+                "within": "72h",
+                "steps": [
+                    {"type": "video_watched", "match": {"video": "(?i)demo|デモ"}},
+                    {"type": "page_visited", "match": {"url": "/pricing"}},
+                ],
+            }
+        }
+    },
+}
 
 
 def demo_settings(
@@ -143,27 +77,51 @@ def demo_settings(
     slack_api_url: str,
     signing_secret: str,
     webhook_secret: str,
-    language: str,
+    language: str | None = None,
+    config: Path | None = None,
 ) -> Settings:
-    """Embedded defaults: the stand-in's channels and people, a round-the-clock SLA clock."""
-    return Settings(
-        database_url=database_url,
-        slack_api_url=slack_api_url,
-        webhook_secret=webhook_secret,
-        SLACK_BOT_TOKEN=STANDIN_TOKEN,
-        SLACK_SIGNING_SECRET=signing_secret,
-        slack={
+    """The user's configuration (file and environment, as for `serve`) over the demo's defaults.
+
+    What the demo talks to is always its own, whatever the configuration says: the stand-in with
+    its fixed token, channels and people (never a real workspace), its database, no CRM webhook.
+    ``language`` (``--language``) wins over ``[locale] language``.
+    """
+    forced: dict[str, Any] = {
+        "database_url": database_url,
+        "slack_api_url": slack_api_url,
+        "webhook_secret": webhook_secret,
+        "SLACK_BOT_TOKEN": STANDIN_TOKEN,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_APP_TOKEN": None,
+        "slack": {
             "sdr_channel": SDR_CHANNEL,
             "marketing_channel": MARKETING_CHANNEL,
             "sdr_users": list(SDRS),
+            "sdr_usergroup": None,
             "managers": [MANAGER, "U_JAMES"],
         },
-        # Every day, all day: the demo's reminders fire whenever it is run.
-        sla={"timezone": TIMEZONE, "business_hours": "00:00-24:00", "workdays": "mon-sun"},
-        locale={"language": language},
-        crm={"lead_url_template": "https://crm.example.com/leads/{external_id}"},
-        sender={"per_channel_interval": "100ms", "poll_interval": "50ms"},
+        "crm": {"webhook_url": None},
+    }
+    if language is not None:
+        forced["locale"] = {"language": language}
+    return load_settings(config, defaults=DEMO_DEFAULTS, **forced)
+
+
+def demo_language(config: Path | None, language: str | None = None) -> str:
+    """The language the demo speaks: ``--language``, else the configured one (file, environment).
+
+    Raises ConfigError, as the demo itself would, when the configuration cannot run.
+    """
+    if language is not None:
+        return language
+    settings = demo_settings(
+        database_url="sqlite://",
+        slack_api_url="http://127.0.0.1/",
+        signing_secret="unused",  # noqa: S106  (only the language is read)
+        webhook_secret="unused",  # noqa: S106
+        config=config,
     )
+    return settings.locale.language
 
 
 class DemoClock:
@@ -201,24 +159,6 @@ def _signed(body: bytes, secret: str, at: datetime) -> dict[str, str]:
         "X-MQLBot-Timestamp": stamp,
         "X-MQLBot-Signature": f"sha256={mac}",
     }
-
-
-def sample_events(now: datetime) -> list[dict[str, Any]]:
-    out = []
-    for number, sample in enumerate(SAMPLE_LEADS):
-        start = now - timedelta(hours=2, minutes=10 * number)
-        for index, (kind, properties, extra) in enumerate(sample.events):
-            out.append(
-                {
-                    "id": f"demo-{sample.lead['id']}-{index}",
-                    "type": kind,
-                    "occurred_at": (start + timedelta(minutes=7 * index)).isoformat(),
-                    "lead": sample.lead,
-                    "properties": properties,
-                    **extra,
-                }
-            )
-    return out
 
 
 async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> None:
@@ -263,9 +203,18 @@ def quiet_server(app: Any, port: int, host: str = "127.0.0.1") -> uvicorn.Server
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    slack: StandinServer, workdir: Path, language: str, clock: DemoClock
+    slack: StandinServer,
+    workdir: Path,
+    language: str | None,
+    clock: DemoClock,
+    *,
+    config: Path | None = None,
 ) -> AsyncIterator[RunningBot]:
-    """The bot on SQLite in `workdir`, its sender running, until the block ends."""
+    """The bot on SQLite in `workdir`, its sender running, until the block ends.
+
+    Its settings are the user's configuration (``config``, the environment) over the demo's
+    defaults; ``language`` None takes the configured one.
+    """
     signing_secret = secrets.token_hex(16)
     webhook_secret = secrets.token_urlsafe(24)
     settings = demo_settings(
@@ -274,6 +223,7 @@ async def running_bot(
         signing_secret=signing_secret,
         webhook_secret=webhook_secret,
         language=language,
+        config=config,
     )
     upgrade(settings.database_url)
     runtime = Runtime.build(settings, clock=clock)
@@ -313,13 +263,31 @@ class Demo:
     """One run of the demo: the stand-in, the bot's HTTP app and the scripted users."""
 
     def __init__(
-        self, workdir: Path, language: str, say: Say, start: datetime | None = None
+        self,
+        workdir: Path,
+        language: str | None,
+        say: Say,
+        start: datetime | None = None,
+        *,
+        config: Path | None = None,
+        ansi: bool = False,
     ) -> None:
+        """``language`` None takes the configured ``[locale] language``; ``ansi`` draws bold."""
         self.workdir = workdir
-        self.language = language
+        self.config = config
+        self.language = language or "en"  # until the settings say which
+        self.language_option = language
         self.say = say
-        self.start = start
-        self.state = Workspace.seeded(sdr_channel=SDR_CHANNEL, marketing_channel=MARKETING_CHANNEL)
+        self.ansi = ansi
+        self.tell = Narrator(Catalog("en", ZoneInfo(TIMEZONE)))  # until the settings are read
+        self.clock = DemoClock(start)
+        self.posted_at = self.clock()  # when the sample events went out (the script sets it)
+        # The stand-in stamps messages with the demo's clock, so its fast-forwards show.
+        self.state = Workspace.seeded(
+            sdr_channel=SDR_CHANNEL,
+            marketing_channel=MARKETING_CHANNEL,
+            clock=lambda: self.clock().timestamp(),
+        )
 
     def cards(self) -> list[str]:
         """The ts of every MQL card in the inside-sales channel, oldest first."""
@@ -328,8 +296,13 @@ class Demo:
     async def run(self) -> None:
         async with (
             StandinServer(self.state) as slack,
-            running_bot(slack, self.workdir, self.language, DemoClock(self.start)) as bot,
+            running_bot(
+                slack, self.workdir, self.language_option, self.clock, config=self.config
+            ) as bot,
         ):
+            config = bot.runtime.config
+            self.language = config.language
+            self.tell = Narrator(Catalog(config.language, config.timezone))
             await self._script(bot.runtime, bot.clock, bot.http, bot.player, bot.webhook_secret)
 
     async def _script(
@@ -340,47 +313,59 @@ class Demo:
         player: SlackUserPlayer,
         secret: str,
     ) -> None:
+        tell = self.tell
         cards = await self._post_samples(clock, http, secret)
-        # The buttons are found by the labels the bot draws, in the demo's language.
-        catalog = Catalog("ja" if self.language == "ja" else "en", ZoneInfo(TIMEZONE))
         if len(cards) >= 1:
-            await self._race_for(player, cards[0], catalog)
+            await self._race_for(player, cards[0])
+        recycled = tell.catalog.disposition_label(MqlState.RECYCLED)
+        disqualified = tell.catalog.disposition_label(MqlState.DISQUALIFIED)
         if len(cards) >= 2:
             await self._claim_and_classify(
                 player,
-                catalog,
-                ("Emily claims the second card", "U_EMILY", cards[1]),
-                ("Emily recycles it: timing", MqlState.RECYCLED, {"reason": "timing"}),
+                (tell.t("claim_second"), "U_EMILY", cards[1]),
+                (tell.t("recycle", label=recycled), MqlState.RECYCLED, {"reason": "timing"}),
             )
         if len(cards) >= 4:
             await self._claim_and_classify(
                 player,
-                catalog,
-                ("田中 claims the fourth card", "U_TANAKA", cards[3]),
-                ("田中 disqualifies it: student", MqlState.DISQUALIFIED, {"reason": "student"}),
+                (tell.t("claim_fourth"), "U_TANAKA", cards[3]),
+                (
+                    tell.t("disqualify", label=disqualified),
+                    MqlState.DISQUALIFIED,
+                    {"reason": "student"},
+                ),
             )
-        await self._a_week_later(runtime, clock)
+        await self._later(runtime, clock)
         self.say("")
+        style = Style(language=self.language, ansi=self.ansi)
         for channel in (SDR_CHANNEL, MARKETING_CHANNEL):
-            self.say(render_channel(self.state, channel, for_user="U_TANAKA", tz=TIMEZONE))
+            self.say(
+                render_channel(
+                    self.state,
+                    channel,
+                    for_user="U_TANAKA",
+                    tz=runtime.config.timezone.key,
+                    style=style,
+                )
+            )
 
     async def _post_samples(
         self, clock: DemoClock, http: httpx.AsyncClient, secret: str
     ) -> list[str]:
         """Send the sample leads' events as marketing would; the ts of each card they made."""
-        say = self.say
-        now = clock()
-        events = sample_events(now)
+        say, tell = self.say, self.tell
+        self.posted_at = now = clock()
+        events = sample_events(now, self.language)
         body = json.dumps({"events": events}, ensure_ascii=False).encode()
-        say(f"→ POST /webhooks/events with {len(events)} events for {len(SAMPLE_LEADS)} leads")
+        say(tell.t("post", events=len(events), leads=len(SAMPLE_LEADS)))
         answer = await http.post(
             "/webhooks/events", content=body, headers=_signed(body, secret, now)
         )
-        say(f"← {answer.status_code} {answer.text}")
+        say(tell.answer(answer.status_code, answer.text, answer.json()))
         expected = len(answer.json().get("mqls", []))
         await _until(lambda: len(self.cards()) >= expected, f"{expected} MQL cards")
         cards = self.cards()
-        say(f"  {len(cards)} MQL cards posted to #inside-sales\n")
+        say(tell.t("cards", count=len(cards)))
         return cards
 
     async def _step(self, text: str, action: Awaitable[BotResponse]) -> None:
@@ -388,33 +373,34 @@ class Demo:
         _answered(await action, text)
         await asyncio.sleep(0.3)
 
-    async def _race_for(self, player: SlackUserPlayer, card: str, catalog: Catalog) -> None:
+    async def _race_for(self, player: SlackUserPlayer, card: str) -> None:
         """Two SDRs click Claim on the same card; the first wins and classifies it SQL."""
+        # The buttons are found by the labels the bot draws, in the configured language.
+        tell, claim = self.tell, self.tell.catalog.t("button.claim")
         # Both see the same unclaimed card; the second click lands on what they saw.
-        seen = player.find_button(SDR_CHANNEL, card, catalog.t("button.claim"))
+        seen = player.find_button(SDR_CHANNEL, card, claim)
         await self._step(
-            "佐藤 clicks Claim on the first card",
+            tell.t("claim_first", claim=claim),
             player.click_button("U_SATO", SDR_CHANNEL, card, *seen),
         )
         await self._step(
-            "田中 clicks Claim on the same card a moment later",
+            tell.t("claim_again", claim=claim),
             player.click_button("U_TANAKA", SDR_CHANNEL, card, *seen),
         )
-        sql = catalog.disposition_label(MqlState.SQL)
+        sql = tell.catalog.disposition_label(MqlState.SQL)
         await _until(lambda: _has_button(player, card, sql), "the disposition buttons")
         await self._through_modal(
             player,
-            "佐藤 classifies it as SQL",
+            tell.t("classify_sql", label=sql),
             "U_SATO",
             card,
             sql,
-            {"note": "Budget approved for Q1; meeting booked."},
+            {"note": in_language(SQL_NOTE, self.language)},
         )
 
     async def _claim_and_classify(
         self,
         player: SlackUserPlayer,
-        catalog: Catalog,
         claim: tuple[str, str, str],
         disposition: tuple[str, MqlState, dict[str, str]],
     ) -> None:
@@ -422,23 +408,25 @@ class Demo:
         which one, the modal's answers)."""
         said, user, card = claim
         told, state, answers = disposition
+        catalog = self.tell.catalog
         await self._step(said, player.click(user, SDR_CHANNEL, card, catalog.t("button.claim")))
         label = catalog.disposition_label(state)
         await _until(lambda: _has_button(player, card, label), "the disposition buttons")
         await self._through_modal(player, told, user, card, label, answers)
 
-    async def _a_week_later(self, runtime: Runtime, clock: DemoClock) -> None:
-        """The reminder job 20 minutes on, then the weekly digest a week on."""
-        say = self.say
+    async def _later(self, runtime: Runtime, clock: DemoClock) -> None:
+        """The reminder job 20 minutes on, then the first weekly digest that holds the MQLs."""
+        say, tell = self.say, self.tell
         jobs = registry()
         await self._drained(runtime)
         clock.advance(timedelta(minutes=20))
-        say("→ 20 minutes later the reminder job runs: the third card is still unclaimed")
-        say(f"  {await run_in_slot(runtime, jobs['nag'], clock())}")
+        say(tell.t("nag"))
+        say(tell.job(await run_in_slot(runtime, jobs["nag"], clock())))
         await self._drained(runtime)
-        clock.advance(timedelta(days=7))
-        say("→ a week later the weekly digest goes to #marketing")
-        say(f"  {await run_in_slot(runtime, jobs['digest'], clock())}")
+        digest_at = digest_time_covering(self.posted_at, runtime.config)
+        clock.advance(max(digest_at - clock(), timedelta()))
+        say(tell.t("digest", when=tell.catalog.format_datetime(digest_at)))
+        say(tell.job(await run_in_slot(runtime, jobs["digest"], digest_at)))
         await self._drained(runtime)
 
     async def _through_modal(
@@ -469,6 +457,7 @@ class Demo:
         await _until(lambda: bool(opened()), f"the modal of {text!r}")
         view = opened()[-1]
         values: dict[str, Any] = {}
+        shown = []
         for block in view.payload.get("blocks", []):
             if block.get("type") != "input":
                 continue
@@ -476,7 +465,8 @@ class Demo:
             for key, value in wanted.items():
                 if key in action:
                     values[block["block_id"]] = value
-        self.say(f"  submits the modal: {wanted}")
+                    shown.append(self.tell.t("modal_value", **_as_shown(block, value)))
+        self.say(self.tell.t("modal", values=self.tell.catalog.t("list.separator").join(shown)))
         answer = _answered(await player.submit_view(user, view, values), text)
         if answer.body.strip() and answer.json().get("response_action") == "errors":
             raise RuntimeError(f"demo: the modal of {text!r} refused {wanted}: {answer.body}")
@@ -490,7 +480,30 @@ class Demo:
                 if await pending_count(session, due_by=runtime.clock()) == 0:
                     return
             await asyncio.sleep(0.1)
-        self.say("  (some messages were still queued when the demo stopped)")
+        self.say(self.tell.t("still_queued"))
+
+
+def _as_shown(block: dict[str, Any], value: str) -> dict[str, str]:
+    """An input block's label and the value entered, as the user saw them (an option's text)."""
+    element = block.get("element", {})
+    options = {o.get("value"): o.get("text", {}).get("text") for o in element.get("options", [])}
+    return {"label": block.get("label", {}).get("text", ""), "value": options.get(value) or value}
+
+
+def digest_time_covering(moment: datetime, config: HandlerConfig) -> datetime:
+    """The first digest time whose report holds ``moment``: the demo's MQLs are in the digest it
+    shows whatever the day and hour it runs and whichever ``[digest]`` settings are in force."""
+    for weeks in (1, 2):
+        sent = last_digest_time(
+            moment + timedelta(weeks=weeks),
+            weekday=config.digest_weekday,
+            at=config.digest_time,
+            tz=config.timezone,
+        )
+        period, _ = digest_week(sent, config)
+        if period.start <= moment < period.end:
+            return sent.astimezone(UTC)
+    raise RuntimeError(f"demo: no digest within two weeks reports on {moment.isoformat()}")
 
 
 def _answered(answer: BotResponse, what: str) -> BotResponse:
@@ -511,19 +524,24 @@ def _has_button(player: SlackUserPlayer, ts: str, label: str) -> bool:
 def run_demo(
     *,
     keep: Path | None = None,
-    language: str = "en",
+    language: str | None = None,
+    config: Path | None = None,
     say: Say = print,
     start: datetime | None = None,
+    ansi: bool = False,
 ) -> int:
     """Run the demo to its end and print what the channels received; return the exit status.
 
-    ``start`` tells the story as of that instant instead of now (the tests use awkward ones).
+    ``language`` None takes the configured ``[locale] language``; ``start`` tells the story as
+    of that instant instead of now (the tests use awkward ones); ``ansi`` draws bold and italic
+    with terminal escape codes.
     """
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        asyncio.run(Demo(keep, language, say, start).run())
-        say(f"demo database kept in {keep / 'mqlbot.db'}")
+        demo = Demo(keep, language, say, start, config=config, ansi=ansi)
+        asyncio.run(demo.run())
+        say(demo.tell.t("kept", path=keep / "mqlbot.db"))
         return 0
     with tempfile.TemporaryDirectory(prefix="mqlbot-demo-") as workdir:
-        asyncio.run(Demo(Path(workdir), language, say, start).run())
+        asyncio.run(Demo(Path(workdir), language, say, start, config=config, ansi=ansi).run())
     return 0

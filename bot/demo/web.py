@@ -8,6 +8,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -210,6 +211,7 @@ def create_page_app(demo: DemoPage) -> FastAPI:
 async def serve_page(
     *,
     language: str,
+    config: Path | None = None,
     host: str,
     port: int,
     say: Callable[[str], None],
@@ -225,7 +227,7 @@ async def serve_page(
         listener.close()
         raise ControlError(f"cannot listen on {host}:{port}: {exc.strerror}; pass --port") from exc
     with listener:
-        async with demo_page(language) as demo:
+        async with demo_page(language, config=config) as demo:
             server = quiet_server(create_page_app(demo), port, host)
             serving = asyncio.create_task(server.serve(sockets=[listener]))
             try:
@@ -246,7 +248,14 @@ async def serve_page(
                 await serving
 
 
-def run_page(*, language: str, host: str, port: int, say: Callable[[str], None] = print) -> int:
+def run_page(
+    *,
+    language: str,
+    host: str,
+    port: int,
+    config: Path | None = None,
+    say: Callable[[str], None] = print,
+) -> int:
     """`mqlbot demo`: serve the page until Ctrl-C (or SIGTERM); return the exit status."""
 
     async def main() -> None:
@@ -254,7 +263,7 @@ def run_page(*, language: str, host: str, port: int, say: Callable[[str], None] 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve_page(language=language, host=host, port=port, say=say, stop=stop)
+        await serve_page(language=language, config=config, host=host, port=port, say=say, stop=stop)
 
     asyncio.run(main())
     return 0

@@ -12,11 +12,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
+    StrictStr,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from scoring.currency import Money, MoneyError, check_currency, parse_money
+from scoring.outcomes import OUTCOME_TYPES, OutcomeType
 
 BUILTIN_TYPES: tuple[str, ...] = (
     "email_opened",
@@ -28,6 +33,8 @@ BUILTIN_TYPES: tuple[str, ...] = (
     "event_attended",
     "score_changed",
 )
+# Fields of an outcome event that may also be given at the top level, beside "opportunity".
+_OPPORTUNITY_FIELDS = ("amount", "currency", "stage", "lost_reason")
 MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENTS = 1000
 
@@ -78,8 +85,56 @@ class LeadIn(BaseModel):
         return self
 
 
+class OpportunityIn(BaseModel):
+    """The CRM opportunity an outcome event is about; amounts are exact decimals in a currency."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(default=None, max_length=500)
+    # currency before amount: the amount's check reads it.
+    currency: str | None = Field(default=None, max_length=3)
+    amount: StrictStr | StrictInt | None = None
+    stage: str | None = Field(default=None, min_length=1, max_length=100)
+    lost_reason: str | None = Field(default=None, min_length=1, max_length=200)
+    created_at: AwareDatetime | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str | None) -> str | None:
+        return None if value is None else check_currency(value)
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _no_float(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError('amount must be a decimal string such as "32000.50", not a float')
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _exact(cls, value: str | int | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if "currency" not in info.data:
+            return str(value)  # the currency itself is refused; that error says it all
+        currency = info.data["currency"]
+        if currency is None:
+            raise ValueError("an amount needs its currency (ISO 4217, e.g. JPY)")
+        try:
+            return str(parse_money(value, currency).amount)
+        except MoneyError as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def money(self) -> Money | None:
+        if self.amount is None or self.currency is None:
+            return None
+        return parse_money(str(self.amount), self.currency)
+
+
 class NativeEvent(BaseModel):
-    """One lead event in the native format."""
+    """One lead event in the native format (an activity, or a CRM outcome with its opportunity)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -92,15 +147,33 @@ class NativeEvent(BaseModel):
         default=None, ge=-1_000_000, le=1_000_000, allow_inf_nan=False
     )
     properties: dict[str, Any] = Field(default_factory=dict)
+    opportunity: OpportunityIn | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_opportunity(cls, data: Any) -> Any:
+        """An outcome always has an opportunity; its amount etc. may sit beside it."""
+        kind = data.get("type") if isinstance(data, dict) else None
+        if not isinstance(kind, str) or kind not in OUTCOME_TYPES:
+            return data
+        given = data.get("opportunity", {})
+        if not isinstance(given, dict):
+            return data  # refused below, naming "opportunity"
+        moved = {k: data[k] for k in _OPPORTUNITY_FIELDS if k in data and k not in given}
+        return {**data, "opportunity": {**given, **moved}}
+
+    @property
+    def outcome(self) -> OutcomeType | None:
+        """The outcome type, or None for a lead activity."""
+        return OutcomeType(self.type) if self.type in OUTCOME_TYPES else None
 
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str, info: ValidationInfo) -> str:
         known: Collection[str] = (info.context or {}).get("known_types", BUILTIN_TYPES)
-        if value not in known:
-            raise ValueError(
-                f"unknown event type {value!r}; known types: {', '.join(sorted(known))}"
-            )
+        if value not in known and value not in OUTCOME_TYPES:
+            names = ", ".join(sorted({*known, *OUTCOME_TYPES}))
+            raise ValueError(f"unknown event type {value!r}; known types: {names}")
         return value
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ The unique ``open_lead_id`` guards the one-open-MQL rule even if the stage were 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Deps
 from handlers.dispositions import QUALIFYING_STAGES
 from handlers.ingest.native import NativeEvent
+from handlers.ingest.outcomes import OutcomeItem, apply_outcomes, attribute_late_history
 from handlers.present.cards import enqueue_card_post, event_label
 from handlers.sla import initial_nag_due
 from scoring.engine import LeadScoreState, ScoredEvent, apply_event
@@ -71,11 +72,16 @@ class IngestResult:
     mql_kinds: list[str] = field(default_factory=list)
 
 
+# A step run inside a batch's transaction, after its events, given the requests' results (the
+# backfill advances its checkpoint here, so a batch and its checkpoint commit together).
+AlsoInTransaction = Callable[[AsyncSession, Sequence[IngestResult]], Awaitable[None]]
+
+
 class _KeyRace(Exception):
     """A dedupe key not seen before the scoring was stored meanwhile by another transaction."""
 
 
-class _Item(NamedTuple):
+class PreparedEvent(NamedTuple):
     """One event with everything about it that needs no database, built in the request's task.
 
     So the single writer's transaction does only what depends on the stored state.
@@ -90,8 +96,9 @@ class _Item(NamedTuple):
     profile: tuple[tuple[str, str], ...]  # the lead fields the event gives, by name
 
 
-def _prepare(events: Sequence[NativeEvent], namespace: str) -> list[_Item]:
-    items: list[_Item] = []
+def prepare(events: Sequence[NativeEvent], namespace: str) -> list[PreparedEvent]:
+    """Everything about these events that needs no database (see PreparedEvent)."""
+    items: list[PreparedEvent] = []
     for event in events:
         key = f"{namespace}:{event.id}"
         identity = LeadIdentity(external_id=event.lead.id, email=event.lead.email)
@@ -116,7 +123,7 @@ def _prepare(events: Sequence[NativeEvent], namespace: str) -> list[_Item]:
         profile = tuple(
             (name, value) for name in PROFILE_FIELDS if (value := getattr(given, name)) is not None
         )
-        items.append(_Item(key, identity, event, scored, data, profile))
+        items.append(PreparedEvent(key, identity, event, scored, data, profile))
     return items
 
 
@@ -124,7 +131,7 @@ def _prepare(events: Sequence[NativeEvent], namespace: str) -> list[_Item]:
 class _Request:
     """One webhook request's events and what happened to them."""
 
-    items: Sequence[_Item]
+    items: Sequence[PreparedEvent]
     accepted: int = 0
     duplicates: int = 0
     ignored: int = 0
@@ -143,6 +150,7 @@ class _Pending:
     lead: LeadRow
     qualification: Qualification
     request: _Request
+    qualified_at: datetime
 
 
 @dataclass
@@ -166,12 +174,15 @@ async def ingest(
     replica) is a duplicate and changes nothing. Events of one lead are applied in
     ``occurred_at`` order, each scored by its own time against the lead's stored state.
     """
-    (result,) = await _run(deps, [_prepare(events, namespace)], StateCache(0))
+    (result,) = await run_transaction(deps, [prepare(events, namespace)], StateCache(0))
     return result
 
 
-async def _run(
-    deps: Deps, requests: Sequence[Sequence[_Item]], states: StateCache
+async def run_transaction(
+    deps: Deps,
+    requests: Sequence[Sequence[PreparedEvent]],
+    states: StateCache,
+    also: AlsoInTransaction | None = None,
 ) -> list[IngestResult]:
     """Several requests in one transaction (retried on races); one result per request."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -179,6 +190,8 @@ async def _run(
         try:
             async with deps.sessions() as session, session.begin():
                 scored = await _ingest(session, deps, batch, states)
+                if also is not None:
+                    await also(session, [r.result() for r in batch])
             for lead_id, text, state in scored:
                 states.put(lead_id, text, state)
             return [r.result() for r in batch]
@@ -206,16 +219,17 @@ class Ingester:
         self._store_writer = writer
         self._max_events = max_events
         self._states = StateCache()
-        self._queue: list[tuple[list[_Item], asyncio.Future[IngestResult]]] = []
+        self._queue: list[tuple[list[PreparedEvent], asyncio.Future[IngestResult]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def _transaction(self, requests: Sequence[Sequence[_Item]]) -> list[IngestResult]:
+    async def _transaction(self, requests: Sequence[Sequence[PreparedEvent]]) -> list[IngestResult]:
         """One transaction, through the store's writer when there is one (SQLite: off the loop)."""
         if self._store_writer is None:
-            return await _run(self._deps, requests, self._states)
+            return await run_transaction(self._deps, requests, self._states)
 
         async def work(sessions: SessionFactory) -> list[IngestResult]:
-            return await _run(replace(self._deps, sessions=sessions), requests, self._states)
+            deps = replace(self._deps, sessions=sessions)
+            return await run_transaction(deps, requests, self._states)
 
         return await self._store_writer.run(work)
 
@@ -224,12 +238,12 @@ class Ingester:
     ) -> IngestResult:
         """Ingest one request's events; returns after the transaction holding them committed."""
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        self._queue.append((_prepare(events, namespace), future))
+        self._queue.append((prepare(events, namespace), future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         return await future
 
-    def _take(self) -> list[tuple[list[_Item], asyncio.Future[IngestResult]]]:
+    def _take(self) -> list[tuple[list[PreparedEvent], asyncio.Future[IngestResult]]]:
         taken, size = 0, 0
         for items, _ in self._queue:
             if taken and size + len(items) > self._max_events:
@@ -281,7 +295,7 @@ async def _ingest(
     batch = _Batch()
 
     # The first copy of an id counts (in request order); later copies are duplicates.
-    unique: dict[str, tuple[_Item, _Request]] = {}
+    unique: dict[str, tuple[PreparedEvent, _Request]] = {}
     for request in requests:
         for item in request.items:
             if item.key in unique:
@@ -294,13 +308,17 @@ async def _ingest(
     # Read after the leads are locked: a concurrent copy of this batch has committed by now.
     stored = await known_keys(session, dedupe_keys=unique)
 
-    per_lead: dict[int, list[tuple[_Item, _Request]]] = {}
+    per_lead: dict[int, list[tuple[PreparedEvent, _Request]]] = {}
     rows: dict[int, LeadRow] = {}
+    outcomes: list[tuple[OutcomeItem, _Request]] = []
     for key, (item, request) in unique.items():
         if key in stored:
             request.duplicates += 1
             continue
         lead = leads[item.identity.key]
+        if item.event.outcome is not None:  # a CRM outcome: not scored (handlers.ingest.outcomes)
+            outcomes.append((OutcomeItem(key, item.event, lead.id), request))
+            continue
         rows[lead.id] = lead
         per_lead.setdefault(lead.id, []).append((item, request))
     for lead_id, items in per_lead.items():
@@ -317,12 +335,20 @@ async def _ingest(
     await save_leads(session, leads=list(rows.values()), now=now)
     for mql_id in mql_ids:
         await enqueue_card_post(session, deps, mql_id)
+    if outcomes:
+        # After the MQLs: an outcome in the same batch as its lead's MQL is attributed to it.
+        kept = await apply_outcomes(session, deps, [o for o, _ in outcomes], now)
+        for outcome, request in outcomes:
+            if outcome.key in kept:
+                request.accepted += 1
+            else:
+                request.duplicates += 1
     return batch.states
 
 
 def _score_lead(
     lead: LeadRow,
-    items: list[tuple[_Item, _Request]],
+    items: list[tuple[PreparedEvent, _Request]],
     rules: ScoringRules,
     batch: _Batch,
     states: StateCache,
@@ -344,7 +370,8 @@ def _score_lead(
         batch.owners.append(request)
         fields_at = _update_profile(lead, item, fields_at)
         if applied.qualification is not None and lead.stage in QUALIFYING_STAGES:
-            batch.pending.append(_Pending(lead, applied.qualification, request))
+            at = item.event.occurred_at
+            batch.pending.append(_Pending(lead, applied.qualification, request, at))
             lead.stage = LeadStage.MQL.value
     lead.score_state = json_text(state.to_json())
     batch.states.append((lead.id, lead.score_state, state))
@@ -352,7 +379,7 @@ def _score_lead(
     lead.last_activity_at = state.last_activity_at or fields_at
 
 
-def _by_time(pair: tuple[_Item, _Request]) -> tuple[int, str]:
+def _by_time(pair: tuple[PreparedEvent, _Request]) -> tuple[int, str]:
     """A lead's events are applied in occurred_at order (µs, exact), ties by dedupe key."""
     return pair[0].scored.at_us, pair[0].key
 
@@ -363,7 +390,7 @@ def _decode_state(text: str) -> LeadScoreState:
     return LeadScoreState.from_json(data) if data else LeadScoreState.empty()
 
 
-def _update_profile(lead: LeadRow, item: _Item, fields_at: datetime | None) -> datetime:
+def _update_profile(lead: LeadRow, item: PreparedEvent, fields_at: datetime | None) -> datetime:
     """Later ``occurred_at`` wins for the lead's fields; an older event only fills blanks."""
     at = item.event.occurred_at
     newer = fields_at is None or at >= fields_at
@@ -399,9 +426,13 @@ async def _open_mqls(
             campaign=lead.profile.get("campaign"),
             now=now,
             nag_due_at=nag_due,
+            qualified_at=item.qualified_at,
         )
         if mql_id is None:
             continue  # the lead already has an open MQL: no second card
+        await attribute_late_history(
+            session, deps, lead_id=lead.id, mql_id=mql_id, qualified_at=item.qualified_at
+        )
         await record(
             session,
             mql_id=mql_id,

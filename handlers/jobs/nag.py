@@ -117,7 +117,7 @@ async def _send(
 ) -> str:
     """Queue the level's messages; return the outcome name for the summary."""
     config = deps.config
-    catalog = Catalog(config.language, config.timezone)
+    catalog = Catalog(config.language, config.timezone, names=config.names)
     elapsed = business_elapsed(config.calendar, snapshot.started_at, now)
     managers = sorted(config.managers)
     assert mql.id is not None

@@ -77,7 +77,7 @@ async def _return_one(session: AsyncSession, deps: Deps, mql_id: int, now: datet
     lead.updated_at = now
     session.add(lead)
     await session.flush()
-    catalog = Catalog(config.language, config.timezone)
+    catalog = Catalog(config.language, config.timezone, names=config.names)
     # The MQL keeps its disposition; what changed is the lead's stage, so the audit
     # entry and the CRM webhook report the move to "lead".
     change = Change(

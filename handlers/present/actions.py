@@ -21,6 +21,8 @@ class ActionId(StrEnum):
     DISPOSITION_LEAD = "mql_disposition_lead"
     DISPOSITION_RECYCLED = "mql_disposition_recycled"
     DISPOSITION_DISQUALIFIED = "mql_disposition_disqualified"
+    # "Not a real MQL": value = MQL id; its modal asks for a reason from [funnel] bad_mql_reasons.
+    FLAG_BAD = "mql_flag_bad"
     # Card overflow for managers: option value = "<ManagerAction>:<MQL id>", see manager_value().
     MANAGER_MENU = "mql_manager_menu"
 
@@ -30,6 +32,7 @@ class ActionId(StrEnum):
     RECYCLE_MODAL = "mql_recycle_modal"
     DISQUALIFY_MODAL = "mql_disqualify_modal"
     REASSIGN_MODAL = "mql_reassign_modal"
+    FLAG_BAD_MODAL = "mql_flag_bad_modal"
 
     # Input elements inside the modals (action ids; the block ids are in BlockId).
     SQL_NOTE = "mql_sql_note"
@@ -42,6 +45,7 @@ class ActionId(StrEnum):
     DISQUALIFY_REASON = "mql_disqualify_reason"
     DISQUALIFY_NOTE = "mql_disqualify_note"
     REASSIGN_USER = "mql_reassign_user"
+    FLAG_BAD_REASON = "mql_flag_bad_reason"
 
     # App Home: link button to the card (Slack still sends block_actions for it: ack and ignore).
     HOME_OPEN_CARD = "home_open_card"
@@ -59,6 +63,7 @@ class BlockId(StrEnum):
     DISQUALIFY_REASON = "mql_disqualify_reason_block"
     DISQUALIFY_NOTE = "mql_disqualify_note_block"
     REASSIGN_USER = "mql_reassign_user_block"
+    FLAG_BAD_REASON = "mql_flag_bad_reason_block"
 
 
 class ManagerAction(StrEnum):

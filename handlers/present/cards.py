@@ -11,12 +11,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Deps
 from handlers.present.blocks import card_blocks, card_text
 from handlers.present.catalog import Catalog
-from handlers.present.views import ActivityView, CardState, CardView, LeadView, RequalifiedView
+from handlers.present.views import (
+    ActivityView,
+    CardState,
+    CardView,
+    LeadView,
+    OutcomeView,
+    RequalifiedView,
+)
 from handlers.sla import card_sla
+from scoring.currency import format_money
+from scoring.outcomes import furthest
 from store.events import recent_activities
 from store.leads import get_lead
 from store.models import Lead, Mql, OutboxKind
 from store.mqls import get_mql
+from store.opportunities import facts_of, mql_opportunities
 from store.outbox import card_target, enqueue
 
 # Properties that name what the lead touched, in the order a person would want to read them.
@@ -115,11 +125,30 @@ async def load_card_view(session: AsyncSession, deps: Deps, mql_id: int) -> Card
         disposition_at=mql.disposition_at,
         requalified=_requalified(previous),
         sla=card_sla(mql, deps.config, deps.clock()),
+        outcome=await _outcome(session, mql_id, deps),
+        bad_reason=mql.bad_reason,
+        bad_by=mql.bad_by,
+    )
+
+
+async def _outcome(session: AsyncSession, mql_id: int, deps: Deps) -> OutcomeView | None:
+    """The furthest stage the MQL's opportunities reached, or None before any opportunity."""
+    opportunities = [facts_of(o) for o in await mql_opportunities(session, mql_id=mql_id)]
+    best = furthest(opportunities)
+    if best is None:
+        return None
+    amount = None if best.amount is None else format_money(best.amount, deps.config.language)
+    return OutcomeView(
+        status=best.status.value,
+        stage=best.stage,
+        amount=amount,
+        lost_reason=best.lost_reason,
+        opportunities=len(opportunities),
     )
 
 
 def _catalog(deps: Deps) -> Catalog:
-    return Catalog(deps.config.language, deps.config.timezone)
+    return Catalog(deps.config.language, deps.config.timezone, names=deps.config.names)
 
 
 async def render_card(session: AsyncSession, deps: Deps, mql_id: int) -> dict[str, Any]:
@@ -152,10 +181,14 @@ async def enqueue_card_post(session: AsyncSession, deps: Deps, mql_id: int) -> i
     )
 
 
-async def enqueue_card_update(session: AsyncSession, deps: Deps, mql_id: int) -> int | None:
+async def enqueue_card_update(
+    session: AsyncSession, deps: Deps, mql_id: int, *, revision: str | None = None
+) -> int | None:
     """Queue a ``chat.update`` of the card with its current state (once per MQL version).
 
-    Call it after bumping ``Mql.version`` in the same transaction. The payload's ``channel``
+    Call it after bumping ``Mql.version`` in the same transaction, or name the ``revision``
+    when what changed is not the MQL itself (a CRM outcome: the version guards the SDR's
+    clicks and must not move under them). The payload's ``channel``
     and ``ts`` are the MQL's when the post already went out; otherwise ``ts`` is null and the
     sender takes it from the post row with the same target key (``card:<id>``), which it sends
     first. A newer update supersedes older unsent ones (store.outbox.enqueue).
@@ -167,7 +200,7 @@ async def enqueue_card_update(session: AsyncSession, deps: Deps, mql_id: int) ->
     channel = mql.slack_channel or deps.config.sdr_channel
     return await enqueue(
         session,
-        dedupe_key=f"card:{mql_id}:v{mql.version}",
+        dedupe_key=f"card:{mql_id}:{revision or f'v{mql.version}'}",
         kind=OutboxKind.UPDATE,
         payload={"channel": channel, "ts": mql.slack_ts, **payload},
         now=deps.queued_at(),

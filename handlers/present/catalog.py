@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from handlers.context import Deps
 from handlers.dispositions import DISPOSITION_OF, ReasonList
 from handlers.present import catalog_en, catalog_ja
+from handlers.present.names import NO_NAMES, DisplayNames, NameKind, normalise_key
 from scoring.qualification import format_score
 
 Language = Literal["en", "ja"]
@@ -51,6 +52,10 @@ def humanise(key: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def _ja_month_day(d: date) -> str:
+    return f"{d.month}月{d.day}日({_JA_WEEKDAYS[d.weekday()]})"
+
+
 class Catalog:
     """Messages and formats for one language and one display time zone.
 
@@ -65,14 +70,19 @@ class Catalog:
         timezone: ZoneInfo,
         *,
         messages: Mapping[str, Mapping[str, str]] = MESSAGES,
+        names: DisplayNames = NO_NAMES,
     ) -> None:
-        """``messages`` defaults to the shipped catalogs; it must hold ``en`` and ``language``."""
+        """``messages`` defaults to the shipped catalogs; it must hold ``en`` and ``language``.
+
+        ``names`` are the configured display names of sources, campaigns and triggers.
+        """
         if language not in ("en", "ja") or language not in messages or "en" not in messages:
             raise ValueError(f"unsupported [locale] language {language!r}: use 'en' or 'ja'")
         self.language: Language = language
         self.timezone = timezone
         self._messages = messages[language]
         self._fallback = messages["en"]
+        self.names = names
 
     def __repr__(self) -> str:
         return f"Catalog({self.language!r}, {self.timezone.key!r})"
@@ -125,6 +135,28 @@ class Catalog:
             return f"{d.year}年{d.month}月{d.day}日({_JA_WEEKDAYS[d.weekday()]})"
         return d.isoformat()
 
+    def format_week(self, monday: date) -> str:
+        """An ISO week as people write it: ``Week 49: 30 Nov – 6 Dec 2026`` /
+        ``第49週 11月30日(月)〜12月6日(日)`` (years shown on both sides when it spans two)."""
+        if monday.weekday() != 0:
+            raise ValueError(f"{monday.isoformat()} is not a Monday: a week starts on Monday")
+        sunday = monday + timedelta(days=6)
+        number = monday.isocalendar().week
+        if self.language == "ja":
+            if monday.year != sunday.year:
+                days = f"{self.format_date(monday)}〜{self.format_date(sunday)}"
+            else:
+                days = f"{_ja_month_day(monday)}〜{_ja_month_day(sunday)}"
+            return f"第{number}週 {days}"
+        first, last = _EN_MONTHS[monday.month - 1], _EN_MONTHS[sunday.month - 1]
+        if monday.year != sunday.year:
+            days = f"{monday.day} {first} {monday.year} – {sunday.day} {last} {sunday.year}"
+        elif monday.month != sunday.month:
+            days = f"{monday.day} {first} – {sunday.day} {last} {sunday.year}"
+        else:
+            days = f"{monday.day} – {sunday.day} {last} {sunday.year}"
+        return f"Week {number}: {days}"
+
     def local_date(self, dt: datetime) -> date:
         """The calendar day ``dt`` falls on in the configured time zone."""
         return self._local(dt).date()
@@ -173,11 +205,39 @@ class Catalog:
         """A disqualify reason key from ``[disqualify] reasons``, translated or humanised."""
         return self._label("disqualify_reason", key)
 
+    def bad_mql_reason_label(self, key: str) -> str:
+        """A "not a real MQL" reason key from ``[funnel] bad_mql_reasons``, translated or humanised."""
+        return self._label("bad_mql_reason", key)
+
     def disposition_reason_label(self, disposition: str, key: str) -> str:
         """The reason label for the disposition it belongs to (recycled or disqualified)."""
         spec = DISPOSITION_OF.get(disposition)
         reasons = spec.reason if spec is not None and spec.reason else ReasonList.RECYCLE
         return self._label(reasons.value, key)
+
+    def _name(self, kind: NameKind, key: str, builtin: str | None) -> str:
+        configured = self.names.get(kind, key, self.language)
+        if configured:
+            return configured
+        if builtin is not None:
+            full = f"{builtin}.{normalise_key(key)}"
+            if self.has(full):
+                return self.t(full)
+        return key
+
+    def source_label(self, key: str) -> str:
+        """A lead source as shown: ``[names.sources]``, else the shipped name of a common source
+        key (``webinar`` → Webinar / ウェビナー), else the key as the tool sent it."""
+        return self._name("sources", key, "source")
+
+    def campaign_label(self, key: str) -> str:
+        """A campaign as shown: ``[names.campaigns]``, else its name as the tool sent it."""
+        return self._name("campaigns", key, None)
+
+    def trigger_label(self, key: str) -> str:
+        """A behaviour trigger as shown: ``[names.triggers]``, else the shipped name of the
+        built-in trigger, else its configured key."""
+        return self._name("triggers", key, "trigger")
 
     def event_label(self, event_type: str) -> str:
         """An event type's display name; unknown types are shown as they are."""
@@ -195,7 +255,7 @@ class Catalog:
         ``{"kind": "threshold", "score": 105, "threshold": 100, "event_types": [...],
         "event_labels": [...]}`` → ``score 105 ≥ 100 after Content downloaded (MA guide)``;
         ``{"kind": "trigger", "trigger": "demo_then_pricing", ...}`` →
-        ``trigger: demo_then_pricing (Video watched (demo) → Page visited (/pricing))``;
+        ``trigger: Demo video, then pricing page (Video watched (demo) → Page visited (/pricing))``;
         ``{"kind": "external", "score": 120, "threshold": 100}`` → score set by the tool.
         Scores are stored as floats: ``105.0`` shows as ``105``.
         """
@@ -209,7 +269,7 @@ class Catalog:
                 return self.t("reason.threshold", score=score, threshold=threshold)
             return self.t("reason.threshold_after", score=score, threshold=threshold, events=joined)
         if kind == "trigger":
-            trigger = str(reason.get("trigger", "?"))
+            trigger = self.trigger_label(str(reason.get("trigger", "?")))
             if not events:
                 return self.t("reason.trigger", trigger=trigger)
             return self.t("reason.trigger_events", trigger=trigger, events=" → ".join(events))
@@ -234,4 +294,4 @@ class Catalog:
 
 def catalog_of(deps: Deps) -> Catalog:
     """The message catalog in the configured language and time zone."""
-    return Catalog(deps.config.language, deps.config.timezone)
+    return Catalog(deps.config.language, deps.config.timezone, names=deps.config.names)

@@ -19,15 +19,18 @@ from handlers.present.blocks._text import (
     plain_text,
 )
 from handlers.present.catalog import Catalog, format_number
+from handlers.present.names import NameKind
 from scoring.digest import (
     MIN_RATE_BASE,
     Conversion,
     CountTrend,
     DigestReport,
+    Period,
     PeriodFigures,
     RateTrend,
     ReasonCount,
     band_bounds,
+    week_starting,
 )
 
 SLACK_WEB: Final = "https://slack.com"
@@ -50,19 +53,11 @@ def digest_message(
     ``stats`` titles it as `/mql stats` figures instead of the weekly digest.
     """
     cur = report.current
-    start, end = _dates(cur, catalog)
-    title = catalog.t("digest.stats_title" if stats else "digest.title", start=start, end=end)
+    label = period_label(cur.period, catalog)
+    title = catalog.t("digest.stats_title" if stats else "digest.title", period=label)
     blocks: list[Block] = [
         {"type": "header", "text": plain_text(title, MAX_HEADER_TEXT)},
-        _context(
-            catalog.t(
-                "digest.scope",
-                start=catalog.format_datetime(cur.period.start),
-                end=catalog.format_datetime(cur.period.end),
-                zone=catalog.timezone.key,
-                weeks=len(report.previous),
-            )
-        ),
+        _context(_scope(report, catalog)),
     ]
     if cur.created == 0:
         blocks.append(_section(catalog.t("digest.empty")))
@@ -71,7 +66,14 @@ def digest_message(
         blocks.append({"type": "divider"})
         blocks += [
             _section(_conversions(catalog.t("digest.by_source"), cur.by_source, catalog)),
-            _section(_conversions(catalog.t("digest.by_campaign"), cur.by_campaign, catalog)),
+            _section(
+                _conversions(
+                    catalog.t("digest.by_campaign"),
+                    cur.by_campaign,
+                    catalog,
+                    name=lambda c: group_name(c, catalog, "campaigns"),
+                )
+            ),
             _section(
                 _conversions(
                     catalog.t("digest.by_band", threshold=format_number(report.threshold)),
@@ -96,8 +98,7 @@ def digest_message(
     blocks.append(_context(catalog.t("digest.small_note", min=MIN_RATE_BASE)))
     fallback = catalog.t(
         "digest.fallback",
-        start=start,
-        end=end,
+        period=label,
         created=cur.created,
         sql=cur.outcomes.sql,
         rate=cur.conversion.display(),
@@ -105,10 +106,30 @@ def digest_message(
     return {"text": clip(fallback, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
-def _dates(figures: PeriodFigures, catalog: Catalog) -> tuple[str, str]:
-    start = catalog.format_date(catalog.local_date(figures.period.start))
-    end = catalog.format_date(catalog.local_date(figures.period.end))
-    return start, end
+def period_label(period: Period, catalog: Catalog) -> str:
+    """A calendar week as people write it (``Week 49: 30 Nov – 6 Dec 2026``), any other period
+    as its first and last local dates."""
+    monday = week_starting(period, catalog.timezone)
+    if monday is not None:
+        return catalog.format_week(monday)
+    return catalog.t(
+        "digest.range",
+        start=catalog.format_date(catalog.local_date(period.start)),
+        end=catalog.format_date(catalog.local_date(period.end)),
+    )
+
+
+def _scope(report: DigestReport, catalog: Catalog) -> str:
+    period = report.current.period
+    if week_starting(period, catalog.timezone) is not None:
+        return catalog.t("digest.scope_week", zone=catalog.timezone.key, weeks=len(report.previous))
+    return catalog.t(
+        "digest.scope",
+        start=catalog.format_datetime(period.start),
+        end=catalog.format_datetime(period.end),
+        zone=catalog.timezone.key,
+        weeks=len(report.previous),
+    )
 
 
 def _section(text: str) -> Block:
@@ -194,11 +215,13 @@ def _duration_trend(trend: CountTrend, catalog: Catalog) -> str:
     return catalog.t("digest.trend_duration", baseline=_duration(trend.baseline, catalog))
 
 
-def group_name(row: Conversion, catalog: Catalog) -> str:
-    """A source or campaign as shown: its name, "(none)" or "other" (plain text)."""
+def group_name(row: Conversion, catalog: Catalog, kind: NameKind = "sources") -> str:
+    """A source or campaign as shown: its display name, "(none)" or "other" (plain text)."""
     if row.other:
         return catalog.t("digest.other")
-    return row.key if row.key else catalog.t("digest.none")
+    if not row.key:
+        return catalog.t("digest.none")
+    return catalog.campaign_label(row.key) if kind == "campaigns" else catalog.source_label(row.key)
 
 
 def _band_label(row: Conversion, threshold: float, catalog: Catalog) -> str:

@@ -8,15 +8,21 @@ from zoneinfo import ZoneInfo
 
 from handlers.context import Language
 from handlers.present.catalog import MESSAGES, Catalog
+from handlers.present.names import NO_NAMES, DisplayNames
 
 EN: Final[dict[str, str]] = {
-    "digest.title": "MQL digest: {start} – {end}",
-    "digest.stats_title": "MQL figures: {start} – {end}",
+    "digest.title": "MQL digest: {period}",
+    "digest.stats_title": "MQL figures: {period}",
+    "digest.range": "{start} – {end}",
     "digest.scope": (
         "MQLs created {start} – {end} ({zone}), as they stood at the end. "
         "Trends compare with the {weeks} periods before."
     ),
-    "digest.fallback": "MQL digest {start} – {end}: {created} MQLs, {sql} SQL ({rate})",
+    "digest.scope_week": (
+        "MQLs created that week, Monday 00:00 to Sunday 24:00 ({zone}), as they stood at its "
+        "end. Trends compare with the {weeks} weeks before."
+    ),
+    "digest.fallback": "MQL digest {period}: {created} MQLs, {sql} SQL ({rate})",
     "digest.empty": "No MQLs were created in this period.",
     "digest.funnel": "*Funnel*",
     "digest.created": "MQLs created: *{count}*{trend}",
@@ -61,9 +67,9 @@ EN: Final[dict[str, str]] = {
     "digest.unworked_claimed": "• {who} — claimed by <@{owner}> {since}, no outcome yet",
     "digest.more": "+{count} more",
     "digest.small_note": "Rates over fewer than {min} MQLs are shown as counts.",
-    "digest.chart_title": "Chart: MQL funnel and conversion by source, {start} – {end}",
+    "digest.chart_title": "Chart: MQL funnel and conversion by source, {period}",
     # The chart (plain text, no mrkdwn).
-    "chart.title": "MQL outcomes {start} – {end}",
+    "chart.title": "MQL outcomes {period}",
     "chart.funnel": "Funnel",
     "chart.created": "Created",
     "chart.claimed": "Claimed",
@@ -76,13 +82,18 @@ EN: Final[dict[str, str]] = {
 }
 
 JA: Final[dict[str, str]] = {
-    "digest.title": "MQLダイジェスト：{start}〜{end}",
-    "digest.stats_title": "MQL集計：{start}〜{end}",
+    "digest.title": "MQLダイジェスト：{period}",
+    "digest.stats_title": "MQL集計：{period}",
+    "digest.range": "{start}〜{end}",
     "digest.scope": (
         "{start}〜{end}（{zone}）に作成されたMQLの、期間末時点の状況です。"
         "傾向は直前{weeks}期間との比較です。"
     ),
-    "digest.fallback": "MQLダイジェスト {start}〜{end}：MQL {created}件、SQL {sql}件（{rate}）",
+    "digest.scope_week": (
+        "この週（{zone}の月曜0:00〜日曜24:00）に作成されたMQLの、週末時点の状況です。"
+        "傾向は直前{weeks}週との比較です。"
+    ),
+    "digest.fallback": "MQLダイジェスト {period}：MQL {created}件、SQL {sql}件（{rate}）",
     "digest.empty": "この期間に作成されたMQLはありません。",
     "digest.funnel": "*ファネル*",
     "digest.created": "作成されたMQL：*{count}件*{trend}",
@@ -91,7 +102,7 @@ JA: Final[dict[str, str]] = {
     "digest.claim_time_none": "担当決定までの時間：まだ担当決定なし",
     "digest.breaches": "SLA違反：*{count}件*{trend}",
     "digest.outcomes": (
-        "結果：SQL *{sql}* ・ Lead *{lead}* ・ リサイクル *{recycled}* ・ "
+        "結果：SQL *{sql}* ・ リード *{lead}* ・ リサイクル *{recycled}* ・ "
         "失格 *{disqualified}* ・ 未処理 *{open}*"
     ),
     "digest.conversion": "MQL → SQL：*{rate}*（{sql}/{created}）{trend}",
@@ -127,8 +138,8 @@ JA: Final[dict[str, str]] = {
     "digest.unworked_claimed": "• {who} — <@{owner}> が{since}に担当、結果未登録",
     "digest.more": "ほか{count}件",
     "digest.small_note": "MQLが{min}件未満の率は件数で表示しています。",
-    "digest.chart_title": "グラフ：MQLファネルとソース別SQL化率（{start}〜{end}）",
-    "chart.title": "MQLの結果 {start}〜{end}",
+    "digest.chart_title": "グラフ：MQLファネルとソース別SQL化率（{period}）",
+    "chart.title": "MQLの結果 {period}",
     "chart.funnel": "ファネル",
     "chart.created": "作成",
     "chart.claimed": "担当決定",
@@ -146,6 +157,8 @@ DIGEST_MESSAGES: Final[Mapping[str, Mapping[str, str]]] = {
 }
 
 
-def digest_catalog(language: Language, timezone: ZoneInfo) -> Catalog:
+def digest_catalog(
+    language: Language, timezone: ZoneInfo, names: DisplayNames = NO_NAMES
+) -> Catalog:
     """The shared catalog with the digest's messages added."""
-    return Catalog(language, timezone, messages=DIGEST_MESSAGES)
+    return Catalog(language, timezone, messages=DIGEST_MESSAGES, names=names)

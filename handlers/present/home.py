@@ -32,8 +32,9 @@ from handlers.present.views import (
     TeamView,
     WeekFigures,
 )
-from scoring.digest import sla_cutoffs
+from scoring.digest import sla_cutoffs, stats_period
 from scoring.sla import SlaSnapshot, Stage, sla_status
+from store.funnel import sdr_funnel
 from store.home import (
     MqlRow,
     claimed_by,
@@ -138,11 +139,13 @@ async def load_team(session: AsyncSession, deps: Deps, now: datetime) -> TeamVie
     # Configured SDRs with nothing on their plate are news for a manager too: list them at 0.
     per_sdr = [SdrCount(o, load.open, load.overdue, o in away) for o, load in loads.items()]
     per_sdr += [SdrCount(u, 0, 0, u in away) for u in deps.config.sdr_users if u not in loads]
+    quarter = stats_period("quarter", now)
     return TeamView(
         unclaimed_count=open_total,
         unclaimed=_items(open_rows, open_total, deps, now),
         overdue=_items(late_rows, late_total, deps, now),
         per_sdr=per_sdr,
+        funnel=await sdr_funnel(session, period=quarter, as_of=now),
     )
 
 

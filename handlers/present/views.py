@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from scoring.funnel import SdrFunnel
+
 
 class CardState(StrEnum):
     """Where an MQL stands; the values are the stored state names."""
@@ -69,6 +71,17 @@ class RequalifiedView:
 
 
 @dataclass(frozen=True)
+class OutcomeView:
+    """The furthest CRM stage the MQL's opportunities reached (``amount`` already formatted)."""
+
+    status: str  # open | won | lost
+    stage: str | None = None
+    amount: str | None = None
+    lost_reason: str | None = None
+    opportunities: int = 1
+
+
+@dataclass(frozen=True)
 class CardView:
     """Everything the MQL card shows.
 
@@ -97,6 +110,10 @@ class CardView:
     disposition_at: datetime | None = None
     requalified: RequalifiedView | None = None
     sla: SlaView | None = None
+    outcome: OutcomeView | None = None
+    # An SDR's "not a real MQL" flag: its reason key and who set it.
+    bad_reason: str | None = None
+    bad_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +164,8 @@ class TeamView:
     unclaimed: Sequence[HomeItem] = ()
     overdue: Sequence[HomeItem] = ()
     per_sdr: Sequence[SdrCount] = ()
+    # MQLs of the last 13 weeks per owner and how far they went (opportunities take time).
+    funnel: Sequence[SdrFunnel] = ()
 
 
 @dataclass(frozen=True)

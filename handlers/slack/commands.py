@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
 from handlers.digest import digest_figures, digest_keys, queue_digest
+from handlers.present.blocks._text import mrkdwn_text
 from handlers.present.blocks.command import (
     QUEUE_ITEMS,
     SUBCOMMANDS,
@@ -23,6 +24,7 @@ from handlers.present.blocks.command import (
     LeadDetail,
     LeadMqlView,
     Message,
+    OpportunityLine,
     QueueItem,
     command_error,
     digest_receipt,
@@ -31,6 +33,7 @@ from handlers.present.blocks.command import (
     plain_answer,
     queue_message,
 )
+from handlers.present.blocks.funnel import sdr_funnel_section
 from handlers.present.cards import event_label, lead_url, permalink
 from handlers.present.catalog import Catalog
 from handlers.present.digest_blocks import digest_message
@@ -38,11 +41,14 @@ from handlers.present.digest_text import digest_catalog
 from handlers.present.home import enqueue_home_refreshes
 from handlers.present.views import ActivityView, CardState, LeadView, SlaStage, SlaView
 from handlers.slack.ack_first import ListenerApp
+from scoring.currency import format_money, parse_money
 from scoring.digest import STATS_PERIODS, Period, stats_period
 from scoring.sla import SlaSnapshot, Stage, sla_status
 from store.events import count_events, recent_activities
+from store.funnel import sdr_funnel
 from store.home import MqlRow, claimed_by, find_lead, lead_audit, lead_mqls
 from store.models import Mql, MqlState
+from store.opportunities import lead_opportunities
 from store.sdrs import set_away
 
 COMMAND: Final = "/mql"
@@ -104,7 +110,7 @@ def parse(text: str) -> Request:
 
 def catalog_of(deps: Deps) -> Catalog:
     """The shared catalog with the digest's messages (`/mql stats` reuses the digest layout)."""
-    return digest_catalog(deps.config.language, deps.config.timezone)
+    return digest_catalog(deps.config.language, deps.config.timezone, deps.config.names)
 
 
 def _sla(stage: Stage, started: datetime, deps: Deps, now: datetime) -> SlaView:
@@ -154,6 +160,7 @@ async def load_lead_detail(
     activities = await recent_activities(session, lead_id=lead.id, limit=LEAD_ACTIVITIES)
     activity_total = await count_events(session, lead_id=lead.id)
     latest = mqls[0] if mqls else None
+    opportunities, opportunity_total = await lead_opportunities(session, lead_id=lead.id)
     return LeadDetail(
         lead=LeadView(
             name=lead.name or "",
@@ -196,6 +203,20 @@ async def load_lead_detail(
             for a in activities
         ],
         activity_total=activity_total,
+        opportunities=[
+            OpportunityLine(
+                name=o.name or o.external_id,
+                status=o.status,
+                stage=o.stage,
+                amount=None
+                if o.amount is None or o.currency is None
+                else format_money(parse_money(o.amount, o.currency), deps.config.language),
+                opened_at=o.opened_at,
+                from_mql=o.mql_id is not None,
+            )
+            for o in opportunities
+        ],
+        opportunity_total=opportunity_total,
     )
 
 
@@ -213,7 +234,14 @@ async def stats_answer(deps: Deps, period_name: str, now: datetime) -> Message:
     """`/mql stats <period>`: the digest's figures for the period ending now."""
     period = stats_period(period_name, now)
     report = await digest_figures(deps, period.start, period.end, now=now)
-    return digest_message(report, catalog_of(deps), stats=True)
+    catalog = catalog_of(deps)
+    message = digest_message(report, catalog, stats=True)
+    async with deps.sessions() as session:
+        per_sdr = await sdr_funnel(session, period=period, as_of=now)
+    section = sdr_funnel_section(per_sdr, catalog.t("funnel.sdr_title"), catalog)
+    # Before the closing note about small numbers.
+    message["blocks"].insert(-1, {"type": "section", "text": mrkdwn_text(section)})
+    return message
 
 
 async def post_digest_now(deps: Deps, request_key: str, now: datetime) -> Message:

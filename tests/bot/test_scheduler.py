@@ -182,4 +182,7 @@ def test_decay_slot_is_the_date_in_the_sla_time_zone(runtime: Runtime) -> None:
     # 16:00 UTC is already the next day in Tokyo.
     assert decay.slot(datetime(2026, 11, 24, 16, 0, tzinfo=UTC), runtime.config) == "2026-11-25"
     digest = registry()["digest"]
-    assert digest.slot(datetime(2026, 11, 29, 15, 30, tzinfo=UTC), runtime.config) == "2026-W49"
+    # Monday 30 Nov, 09:30 in Tokyo (00:30 UTC): the digest of the week 23-29 Nov, ISO week 48;
+    # an hour earlier the latest digest due is still the one of the week before.
+    assert digest.slot(datetime(2026, 11, 30, 0, 30, tzinfo=UTC), runtime.config) == "2026-W48"
+    assert digest.slot(datetime(2026, 11, 29, 23, 30, tzinfo=UTC), runtime.config) == "2026-W47"

@@ -51,7 +51,9 @@ def workspace(extra: int = 0) -> Workspace:
     return ws
 
 
-def config_toml(*, sdr_usergroup: str | None = None, crm_webhook_url: str | None = None) -> str:
+def config_toml(
+    *, sdr_usergroup: str | None = None, crm_webhook_url: str | None = None, extra_toml: str = ""
+) -> str:
     lines = [
         "[slack]",
         f'sdr_channel = "{SDR_CHANNEL}"',
@@ -62,7 +64,7 @@ def config_toml(*, sdr_usergroup: str | None = None, crm_webhook_url: str | None
         lines.append(f'sdr_usergroup = "{sdr_usergroup}"')
     if crm_webhook_url:
         lines += ["[crm]", f'webhook_url = "{crm_webhook_url}"']
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + extra_toml
 
 
 def signed_webhook(body: bytes, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
@@ -166,6 +168,7 @@ async def running_bot(
     sender: bool = True,
     channel_interval: timedelta = timedelta(milliseconds=20),
     poll_interval: timedelta = timedelta(milliseconds=10),
+    extra_toml: str = "",
 ) -> AsyncIterator[Bot]:
     """The bot on a free port with the stand-in as Slack and the sender draining the outbox.
 
@@ -174,7 +177,9 @@ async def running_bot(
     """
     config = tmp_path / "mqlbot.toml"
     config.write_text(
-        config_toml(sdr_usergroup=sdr_usergroup, crm_webhook_url=crm_webhook_url),
+        config_toml(
+            sdr_usergroup=sdr_usergroup, crm_webhook_url=crm_webhook_url, extra_toml=extra_toml
+        ),
         encoding="utf-8",
     )
     with StandinServer(workspace(extra), token=TOKEN) as standin:

@@ -23,6 +23,8 @@ from tests.e2e.card_harness import (
 )
 
 DISPOSITIONS = ["SQL", "Lead", "Recycled", "Disqualified"]
+# A claimed card: the four dispositions and the "not a real MQL" flag.
+CLAIMED = [*DISPOSITIONS, "Not a real MQL"]
 
 
 async def first_card(bot: Bot, lead_id: str = "crm-e2e-1") -> str:
@@ -95,7 +97,7 @@ async def test_webhook_card_claim_and_every_disposition(tmp_path: Path, sqlite_u
 
         # Claim: the card updates in place, the thread says who.
         await click(bot, OWNER, ts, "Claim")
-        await until(lambda: bot.labels(ts) == DISPOSITIONS, what="the claimed card")
+        await until(lambda: bot.labels(ts) == CLAIMED, what="the claimed card")
         assert "Claimed by <@U_SATO>" in json.dumps(bot.card(ts).blocks, ensure_ascii=False)
         await until(lambda: len(bot.thread(ts)) == 1, what="the claim reply")
         assert bot.thread(ts) == ["<@U_SATO> claimed this MQL · < 1 min after MQL"]
@@ -162,7 +164,7 @@ async def test_webhook_card_claim_and_every_disposition(tmp_path: Path, sqlite_u
             "<@U_SUZUKI> reopened this MQL.",
             "<@U_SATO> → SQL\n> Budget approved",
         ]
-        assert bot.labels(ts) == DISPOSITIONS
+        assert bot.labels(ts) == CLAIMED
         assert len(bot.cards()) == 1  # every change updated the one card in place
         async with bot.runtime.sessions() as session:
             mql = (await session.exec(select(Mql))).one()
@@ -202,11 +204,11 @@ async def test_forged_button_values_change_nothing(tmp_path: Path, sqlite_url: s
         theirs = bot.cards()[1].ts
         await click(bot, OWNER, mine, "Claim")
         await click(bot, OTHER_SDR, theirs, "Claim")
-        await until(lambda: bot.labels(theirs) == DISPOSITIONS, what="both claims")
+        await until(lambda: bot.labels(theirs) == CLAIMED, what="both claims")
 
         # OWNER rewrites the SQL button of their own card to point at OTHER_SDR's MQL.
         other_id = _claim_value(bot, theirs)
-        await until(lambda: bot.labels(mine) == DISPOSITIONS, what="the owner's card")
+        await until(lambda: bot.labels(mine) == CLAIMED, what="the owner's card")
         sql = ActionId.DISPOSITION_SQL.value
         opened = _views_of(bot, OWNER)
         await bot.player.click_button(OWNER, SDR_CHANNEL, mine, sql, other_id)

@@ -63,14 +63,15 @@ async def test_two_processes_queue_exactly_one_digest(
     summaries = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in results]
     assert sorted(s["outcome"] for s in summaries) == ["done", "skipped"]
     done = next(s for s in summaries if s["outcome"] == "done")
+    # The calendar week 23-29 Nov (ISO week 48), its Monday 08:59 MQL included.
     assert (done["slot"], done["week"], done["queued"], done["mqls"]) == (
-        "2026-W49",
-        "2026-W49",
+        "2026-W48",
+        "2026-W48",
         2,
-        15,
+        16,
     )
     rows = await outbox(sessions)
     assert [(r.kind, r.channel, r.dedupe_key) for r in rows] == [
-        ("post", "C0MKT", "digest:2026-W49"),
-        ("upload", "C0MKT", "digest:2026-W49:chart"),
+        ("post", "C0MKT", "digest:2026-W48"),
+        ("upload", "C0MKT", "digest:2026-W48:chart"),
     ]

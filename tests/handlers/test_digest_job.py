@@ -21,7 +21,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _deps(sessions: SessionFactory, language: Language = "en") -> Deps:
-    return deps(sessions, dataclasses.replace(config(), language=language))
+    # The hand-built data is cut at the digest time: the rolling week, Monday 09:00 to 09:00
+    # (the calendar week is tested in test_digest_week.py).
+    return deps(sessions, dataclasses.replace(config(), language=language, digest_week="rolling"))
 
 
 def _sections(payload: dict[str, Any]) -> list[str]:
@@ -38,9 +40,9 @@ MQL → SQL: *27%* (4/15) (+2 pts vs 25%)"""
 
 EN_LISTS = [
     """*MQL → SQL by source*
-• webinar: *50%* → SQL (3/6)
-• website: *17%* → SQL (1/6)
-• seminar: *0/2* → SQL
+• Webinar: *50%* → SQL (3/6)
+• Website: *17%* → SQL (1/6)
+• Seminar: *0/2* → SQL
 • (none): *0/1* → SQL""",
     """*MQL → SQL by campaign*
 • A: *60%* → SQL (3/5)
@@ -74,10 +76,10 @@ EN_LISTS = [
 async def test_the_week_is_posted_to_marketing_with_its_chart(sessions: SessionFactory) -> None:
     await build_data(sessions)
     summary = await run_digest(_deps(sessions), DIGEST_AT)
-    assert summary["week"] == "2026-W49"
+    assert summary["week"] == "2026-W48"
     assert (summary["queued"], summary["mqls"], summary["sql"]) == (2, 15, 4)
     post, upload = await outbox(sessions)
-    assert (post.kind, post.channel, post.dedupe_key) == ("post", "C0MKT", "digest:2026-W49")
+    assert (post.kind, post.channel, post.dedupe_key) == ("post", "C0MKT", "digest:2026-W48")
     assert post.payload["text"] == "MQL digest 2026-11-23 – 2026-11-30: 15 MQLs, 4 SQL (27%)"
     assert post.payload["blocks"][0]["text"]["text"] == "MQL digest: 2026-11-23 – 2026-11-30"
     sections = _sections(post.payload)
@@ -94,11 +96,11 @@ async def test_the_week_is_posted_to_marketing_with_its_chart(sessions: SessionF
     assert (upload.kind, upload.channel, upload.dedupe_key) == (
         "upload",
         "C0MKT",
-        "digest:2026-W49:chart",
+        "digest:2026-W48:chart",
     )
     # One target for both: the sender sends the chart only once the message is out.
-    assert post.target_key == upload.target_key == "digest:2026-W49"
-    assert upload.payload["filename"] == "mql-digest-2026-W49.png"
+    assert post.target_key == upload.target_key == "digest:2026-W48"
+    assert upload.payload["filename"] == "mql-digest-2026-W48.png"
     assert upload.payload["title"] == (
         "Chart: MQL funnel and conversion by source, 2026-11-23 – 2026-11-30"
     )
@@ -122,14 +124,14 @@ async def test_in_japanese(sessions: SessionFactory) -> None:
         "担当決定：*13件*（87%）\n"
         "担当決定までの時間（営業時間）：中央値 *7分*、90パーセンタイル *38分*（以前の平均 10分）\n"
         "SLA違反：*7件*（以前 0）\n"
-        "結果：SQL *4* ・ Lead *1* ・ リサイクル *2* ・ 失格 *3* ・ 未処理 *5*\n"
+        "結果：SQL *4* ・ リード *1* ・ リサイクル *2* ・ 失格 *3* ・ 未処理 *5*\n"
         "MQL → SQL：*27%*（4/15）（+2ポイント、以前 25%）"
     )
     assert sections[1] == (
         "*ソース別 MQL → SQL*\n"
-        "• webinar：SQL化 *50%*（3/6）\n"
-        "• website：SQL化 *17%*（1/6）\n"
-        "• seminar：SQL化 *0/2*\n"
+        "• ウェビナー：SQL化 *50%*（3/6）\n"
+        "• ウェブサイト：SQL化 *17%*（1/6）\n"
+        "• セミナー：SQL化 *0/2*\n"
         "• （なし）：SQL化 *0/1*"
     )
     assert sections[3].splitlines()[1:] == [
@@ -155,8 +157,8 @@ async def test_a_rerun_for_the_same_week_queues_nothing(
     assert (first["queued"], again["queued"], again["already_queued"]) == (2, 0, True)
     assert again["week"] == first["week"]
     assert [r.dedupe_key for r in await outbox(sessions)] == [
-        "digest:2026-W49",
-        "digest:2026-W49:chart",
+        "digest:2026-W48",
+        "digest:2026-W48:chart",
     ]
 
 
@@ -167,16 +169,16 @@ async def test_the_next_week_gets_its_own_digest_without_chart_when_empty(
     await run_digest(_deps(sessions), DIGEST_AT)
     summary = await run_digest(_deps(sessions), DIGEST_AT + timedelta(days=7))
     # Only the MQL created exactly at the first digest time falls in the next week.
-    assert (summary["week"], summary["queued"], summary["mqls"]) == ("2026-W50", 2, 1)
+    assert (summary["week"], summary["queued"], summary["mqls"]) == ("2026-W49", 2, 1)
     summary = await run_digest(_deps(sessions), DIGEST_AT + timedelta(days=14))
     assert (summary["week"], summary["queued"], summary["mqls"], summary["chart_bytes"]) == (
-        "2026-W51",
+        "2026-W50",
         1,
         0,
         0,
     )
     last = (await outbox(sessions))[-1]
-    assert last.dedupe_key == "digest:2026-W51"
+    assert last.dedupe_key == "digest:2026-W50"
     assert _sections(last.payload)[0] == "No MQLs were created in this period."
 
 

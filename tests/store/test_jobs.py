@@ -18,7 +18,6 @@ from store.jobs import (
     get_run,
     hour_slot,
     minute_slot,
-    week_slot,
 )
 
 LEASE = timedelta(minutes=5)
@@ -31,8 +30,6 @@ def test_slot_names() -> None:
     assert hour_slot(at) == "2026-11-29T16"
     assert day_slot(at, TOKYO) == "2026-11-30"
     assert day_slot(at, ZoneInfo("UTC")) == "2026-11-29"
-    assert week_slot(at, TOKYO) == "2026-W49"
-    assert week_slot(at, ZoneInfo("UTC")) == "2026-W48"
     assert minute_slot(datetime(2026, 11, 24, 10, 15, tzinfo=TOKYO)) == "2026-11-24T01:15"
 
 

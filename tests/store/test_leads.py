@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,6 +16,15 @@ from store.leads import (
     lead_key,
     save_leads,
 )
+
+
+@pytest.fixture
+async def sessions(any_db_url: str) -> AsyncIterator[SessionFactory]:
+    """These tests run on both stores (each has its own raw statements)."""
+    engine = create_engine(any_db_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
 
 AIKO = LeadIdentity(external_id="crm-1", email="aiko@example.co.jp")
 BY_MAIL = LeadIdentity(external_id=None, email="aiko@example.co.jp")
@@ -52,6 +62,16 @@ async def test_an_email_lead_is_adopted_by_its_crm_id(
         assert lead is not None
         assert (lead.id, lead.external_id) == (by_mail.id, "crm-1")
         assert await find_lead(session, key="email:aiko@example.co.jp") is None
+
+
+async def test_an_email_only_event_finds_the_lead_adopted_by_crm_id(
+    sessions: SessionFactory, now: datetime
+) -> None:
+    async with sessions() as session, session.begin():
+        adopted = (await find_or_create_leads(session, identities=[AIKO], now=now))["id:crm-1"]
+    async with sessions() as session, session.begin():
+        found = await find_or_create_leads(session, identities=[BY_MAIL], now=now)
+    assert found["email:aiko@example.co.jp"].id == adopted.id
 
 
 async def test_save_writes_score_state_stage_and_profile(

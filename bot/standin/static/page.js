@@ -206,7 +206,7 @@
 
   const list = document.querySelector("#pane .messages");
   const target = location.hash && document.getElementById(location.hash.slice(1));
-  if (target) { target.scrollIntoView(); target.classList.add("highlight"); }
+  if (target) target.scrollIntoView();  // and :target highlights it
   else if (list) list.scrollTop = list.scrollHeight;
   focusModal();
   const stream = new EventSource("/stream");

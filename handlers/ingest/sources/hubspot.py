@@ -1,4 +1,4 @@
-"""HubSpot webhooks: v3 HMAC (v1/v2 fallback), webhooks-API arrays and workflow objects."""
+"""HubSpot webhooks: v3 HMAC (v1/v2 fallback), webhooks-API arrays, contact and deal workflow objects."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from handlers.ingest.native import NativeEvent
 from handlers.ingest.sources.base import (
     Collector,
     RawRequest,
@@ -34,6 +35,7 @@ from handlers.ingest.sources.base import (
     same,
 )
 from handlers.ingest.sources.config import ConfigReader
+from scoring.outcomes import OutcomeType
 
 MAX_SKEW_MS = 5 * 60 * 1000
 MQL_STAGE = "marketingqualifiedlead"
@@ -52,6 +54,12 @@ class HubSpotConfig(SourceConfig):
     score_properties: tuple[str, ...] = ("hubspotscore",)
     public_base_url: str = ""
     qualify_on_lifecycle_mql: bool = False
+    # Deal workflows: which body property carries the associated contact, which stages close.
+    deal_contact_email_property: str = "contact_email"
+    deal_contact_id_property: str = "contact_id"
+    deal_won_stages: tuple[str, ...] = ("closedwon",)
+    deal_lost_stages: tuple[str, ...] = ("closedlost",)
+    deal_currency: str = ""  # the portal's company currency, when the body has no currency code
 
 
 def _public_uri(request: RawRequest, config: HubSpotConfig) -> str:
@@ -85,6 +93,15 @@ class HubSpotAdapter:
                 f"'https://mqlbot.example.com', got {base!r}"
             )
         qualify = reader.boolean("qualify_on_lifecycle_mql", False)
+        deal = {
+            "deal_contact_email_property": reader.string(
+                "deal_contact_email_property", "contact_email"
+            ),
+            "deal_contact_id_property": reader.string("deal_contact_id_property", "contact_id"),
+            "deal_won_stages": reader.string_list("deal_won_stages", ("closedwon",)),
+            "deal_lost_stages": reader.string_list("deal_lost_stages", ("closedlost",)),
+            "deal_currency": reader.string("deal_currency", "").upper(),
+        }
         reader.finish()
         return HubSpotConfig(
             enabled=enabled,
@@ -92,6 +109,7 @@ class HubSpotAdapter:
             score_properties=props,
             public_base_url=base,
             qualify_on_lifecycle_mql=qualify,
+            **deal,  # type: ignore[arg-type]
         )
 
     def verify(
@@ -203,6 +221,9 @@ class HubSpotAdapter:
             for name, value in source.items():
                 value = obj(value).get("value") if isinstance(value, dict) else value
                 props.setdefault(str(name), value)
+        if "dealstage" in props:
+            out.add(self._deal(request, props, config, known_types))
+            return
         extras = [
             self._classify(name, opt_str(props.get(name)), config, f"body.{name}")
             for name in (*config.score_properties, "lifecyclestage")
@@ -236,6 +257,74 @@ class HubSpotAdapter:
             "lead": lead,
         }
         out.add(make_event("body", fields, known_types))
+
+    def _deal(
+        self,
+        request: RawRequest,
+        props: dict[str, Any],
+        config: HubSpotConfig,
+        known_types: Collection[str],
+    ) -> NativeEvent:
+        """A deal workflow body: the deal's stage, amount and the associated contact."""
+        id_field = next(
+            (k for k in ("hs_object_id", "objectId", "dealId", "id") if k in props), None
+        )
+        if id_field is None:
+            raise invalid("body.hs_object_id", "a deal body needs the deal's hs_object_id")
+        deal_id = as_id(props.get(id_field), f"body.{id_field}")
+        contact_id = opt_str(props.get(config.deal_contact_id_property))
+        email_key = config.deal_contact_email_property
+        lead = make_lead(
+            f"body.{email_key}",
+            id=f"hubspot:{contact_id}" if contact_id else None,
+            email=opt_str(props.get(email_key)) or opt_str(props.get("email")),
+        )
+        if lead is None:
+            raise invalid(
+                f"body.{email_key}",
+                f"the deal body needs the associated contact's e-mail ({email_key}) "
+                f"or id ({config.deal_contact_id_property})",
+            )
+        stage = opt_str(props.get("dealstage"))
+        if stage in config.deal_won_stages:
+            kind = OutcomeType.WON
+        elif stage in config.deal_lost_stages:
+            kind = OutcomeType.LOST
+        else:
+            kind = OutcomeType.STAGE_CHANGED
+        amount = opt_str(props.get("amount"))
+        currency = opt_str(props.get("deal_currency_code")) or config.deal_currency or None
+        if amount is not None and currency is None:
+            raise invalid(
+                "body.deal_currency_code", "an amount needs a currency: set deal_currency"
+            )
+        created = props.get("createdate")
+        opportunity = {
+            "id": f"hubspot:{deal_id}",
+            "name": opt_str(props.get("dealname")),
+            "stage": stage,
+            "amount": amount,
+            "currency": currency if amount is not None else None,
+            "lost_reason": opt_str(props.get("closed_lost_reason")),
+            "created_at": None
+            if created in (None, "")
+            else self._time_value(created, "body.createdate"),
+        }
+        digest = hashlib.sha256(request.body).hexdigest()[:32]
+        fields = {
+            "id": event_key("hubspot", "deal", deal_id, digest),
+            "type": kind.value,
+            "occurred_at": self._workflow_time(request, props),
+            "lead": lead,
+            "opportunity": opportunity,
+        }
+        return make_event("body", fields, known_types)
+
+    @staticmethod
+    def _time_value(value: Any, where: str) -> datetime:
+        if isinstance(value, int) or (isinstance(value, str) and ascii_int(value) is not None):
+            return from_epoch_ms(value, where)
+        return parse_time(value, where)
 
     @staticmethod
     def _workflow_time(request: RawRequest, props: dict[str, Any]) -> datetime:

@@ -11,6 +11,7 @@ from handlers.ingest.sources.cloudevents import CloudEventsAdapter
 from handlers.ingest.sources.hubspot import HubSpotAdapter
 from handlers.ingest.sources.marketo import MarketoAdapter
 from handlers.ingest.sources.mautic import MauticAdapter
+from handlers.ingest.sources.salesforce import SalesforceAdapter
 from handlers.ingest.sources.segment import SegmentAdapter
 
 # Adding a tool: write its module, add one line here.
@@ -20,6 +21,7 @@ _ALL: tuple[SourceAdapter[Any], ...] = (
     HubSpotAdapter(),
     MarketoAdapter(),
     CloudEventsAdapter(),
+    SalesforceAdapter(),
 )
 
 ADAPTERS: Mapping[str, SourceAdapter[Any]] = MappingProxyType({a.name: a for a in _ALL})

@@ -31,7 +31,7 @@ from handlers.present.blocks._text import (
     plain_text,
 )
 from handlers.present.catalog import Catalog, format_number
-from handlers.present.views import CardState, CardView, SlaStage, SlaView
+from handlers.present.views import CardState, CardView, OutcomeView, SlaStage, SlaView
 
 CARD_ACTIVITIES: Final = 5
 """How many of the most recent activities the card lists before "+N more"."""
@@ -96,8 +96,36 @@ def card_blocks(view: CardView, catalog: Catalog, *, now: datetime) -> list[Bloc
         blocks.append(
             {"type": "section", "text": mrkdwn_text(_status_text(view, catalog, now=now))}
         )
+    if view.bad_reason is not None:
+        flagged = catalog.t(
+            "card.flagged_bad",
+            reason=esc(catalog.bad_mql_reason_label(view.bad_reason), _SHORT),
+            user=escape(view.bad_by or "?"),
+        )
+        blocks.append({"type": "context", "elements": [mrkdwn_text(f":no_entry_sign: {flagged}")]})
+    if view.outcome is not None:
+        blocks.append(
+            {"type": "context", "elements": [mrkdwn_text(outcome_text(view.outcome, catalog))]}
+        )
     blocks.append(_actions_block(view, catalog))
     return blocks
+
+
+def outcome_text(outcome: OutcomeView, catalog: Catalog) -> str:
+    """The furthest stage line: ":trophy: Won · ¥3,200,000" (mrkdwn, values escaped)."""
+    icon = {"won": ":trophy:", "lost": ":heavy_multiplication_x:"}.get(
+        outcome.status, ":handshake:"
+    )
+    parts = [catalog.t(f"outcome.status.{outcome.status}")]
+    if outcome.status == "open" and outcome.stage:
+        parts.append(esc(outcome.stage, _SHORT))
+    if outcome.status == "lost" and outcome.lost_reason:
+        parts.append(esc(outcome.lost_reason, _SHORT))
+    if outcome.amount:
+        parts.append(escape(outcome.amount))
+    if outcome.opportunities > 1:
+        parts.append(catalog.t("outcome.count", count=outcome.opportunities))
+    return f"{icon} " + " · ".join(parts)
 
 
 def _section(title: str, lines: list[str], catalog: Catalog, *, hidden: int = 0) -> Block:
@@ -132,8 +160,11 @@ def _lead_fields(view: CardView, catalog: Catalog) -> Block:
         ("card.field.title", esc(lead.title, _SHORT)),
         ("card.field.company", esc(lead.company, _SHORT)),
         ("card.field.email", esc(lead.email, 320)),
-        ("card.field.source", esc(lead.source, _SHORT)),
-        ("card.field.campaign", esc(lead.campaign, _SHORT)),
+        ("card.field.source", esc(lead.source and catalog.source_label(lead.source), _SHORT)),
+        (
+            "card.field.campaign",
+            esc(lead.campaign and catalog.campaign_label(lead.campaign), _SHORT),
+        ),
         ("card.field.score", esc(format_number(view.score), _SHORT)),
     )
     fields = [
@@ -267,4 +298,6 @@ def _actions_block(view: CardView, catalog: Catalog) -> Block:
             for option in options
         ],
     }
+    if view.bad_reason is None:
+        elements.append(_button(catalog.t("button.flag_bad"), ActionId.FLAG_BAD, mql_id))
     return {"type": "actions", "elements": [*elements, overflow]}

@@ -76,6 +76,18 @@ class LeadMqlView:
 
 
 @dataclass(frozen=True)
+class OpportunityLine:
+    """One of the lead's CRM opportunities (``amount`` already formatted)."""
+
+    name: str
+    status: str  # open | won | lost
+    stage: str | None
+    amount: str | None
+    opened_at: datetime
+    from_mql: bool
+
+
+@dataclass(frozen=True)
 class LeadDetail:
     """Everything `/mql lead` answers about one lead (lists newest first, totals for "+N more")."""
 
@@ -89,6 +101,8 @@ class LeadDetail:
     history_total: int = 0
     activities: Sequence[ActivityView] = ()
     activity_total: int = 0
+    opportunities: Sequence[OpportunityLine] = ()
+    opportunity_total: int = 0
 
 
 def _message(text: str, blocks: list[Block]) -> Message:
@@ -201,8 +215,14 @@ def lead_message(detail: LeadDetail, catalog: Catalog) -> Message:
         (catalog.t("card.field.email"), esc(lead.email, _NAME)),
         (catalog.t("card.field.score"), format_number(detail.score)),
         (catalog.t("command.lead.stage"), escape(stage)),
-        (catalog.t("card.field.source"), esc(lead.source, _NAME)),
-        (catalog.t("card.field.campaign"), esc(lead.campaign, _NAME)),
+        (
+            catalog.t("card.field.source"),
+            esc(lead.source and catalog.source_label(lead.source), _NAME),
+        ),
+        (
+            catalog.t("card.field.campaign"),
+            esc(lead.campaign and catalog.campaign_label(lead.campaign), _NAME),
+        ),
     ]
     if mql is not None:
         owner = f"<@{escape(mql.owner_id)}>" if mql.owner_id else catalog.t("command.lead.nobody")
@@ -248,6 +268,10 @@ def lead_message(detail: LeadDetail, catalog: Catalog) -> Message:
     if activities:
         title = catalog.t("card.activity")
         blocks.append(_section(_titled(title, activities, detail.activity_total, catalog)))
+    if detail.opportunities:
+        lines = [_opportunity_line(o, catalog) for o in detail.opportunities]
+        title = catalog.t("command.lead.opportunities")
+        blocks.append(_section(_titled(title, lines, detail.opportunity_total, catalog)))
     if mql is not None and mql.permalink:
         card = link(mql.permalink, catalog.t("command.lead.card"))
         blocks.append({"type": "context", "elements": [mrkdwn_text(card)]})
@@ -259,6 +283,23 @@ def lead_message(detail: LeadDetail, catalog: Catalog) -> Message:
         stage=stage,
     )
     return _message(fallback, blocks)
+
+
+def _opportunity_line(o: OpportunityLine, catalog: Catalog) -> str:
+    parts = [catalog.t(f"outcome.status.{o.status}")]
+    if o.status == "open" and o.stage:
+        parts.append(esc(o.stage, _NAME))
+    if o.amount:
+        parts.append(escape(o.amount))
+    if not o.from_mql:
+        parts.append(catalog.t("command.lead.not_from_mql"))
+    line = catalog.t(
+        "command.lead.opportunity_line",
+        name=esc(o.name, _NAME),
+        what=" · ".join(parts),
+        when=catalog.format_date(catalog.local_date(o.opened_at)),
+    )
+    return clip_mrkdwn(line, _LINE)
 
 
 def _stage_label(stage: str, catalog: Catalog) -> str:

@@ -23,6 +23,7 @@ from handlers.present.blocks._text import (
     plain_text,
 )
 from handlers.present.blocks.card import sla_text
+from handlers.present.blocks.funnel import sdr_funnel_section
 from handlers.present.catalog import Catalog, format_number
 from handlers.present.views import CardState, HomeItem, HomeView, WeekFigures
 
@@ -77,6 +78,10 @@ def home_view(view: HomeView, catalog: Catalog, now: datetime) -> dict[str, Any]
             more = escape(catalog.t("card.more", count="{count}"))
             body = lines_within(lines, MAX_SECTION_TEXT - len(title) - 1, more)
             blocks.append({"type": "section", "text": mrkdwn_text(f"{title}\n{body}")})
+        if team.funnel:
+            title = catalog.t("funnel.sdr_title_quarter")
+            funnel = sdr_funnel_section(team.funnel, title, catalog)
+            blocks.append({"type": "section", "text": mrkdwn_text(funnel)})
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 

@@ -200,6 +200,27 @@ def disqualify_modal(
     return _modal(ActionId.DISQUALIFY_MODAL, mql_id, title, blocks, catalog)
 
 
+def flag_bad_modal(mql_id: str, reasons: Sequence[str], catalog: Catalog) -> dict[str, Any]:
+    """Not a real MQL: why (``[funnel] bad_mql_reasons``). Submit → ``ActionId.FLAG_BAD_MODAL``."""
+    keys = list(reasons)
+    _check_reason_keys(keys, "bad MQL")
+    select = {
+        "type": "static_select",
+        "action_id": ActionId.FLAG_BAD_REASON.value,
+        "placeholder": plain_text(catalog.t("modal.choose"), MAX_PLACEHOLDER),
+        "options": [_option(key, catalog.bad_mql_reason_label(key)) for key in keys],
+    }
+    blocks = [_input(BlockId.FLAG_BAD_REASON.value, catalog.t("modal.flag_bad.reason"), select)]
+    return _modal(
+        ActionId.FLAG_BAD_MODAL, mql_id, catalog.t("modal.flag_bad.title"), blocks, catalog
+    )
+
+
+def parse_flag_bad(values: Mapping[str, Any]) -> str | None:
+    """The reason chosen in the "not a real MQL" modal."""
+    return _selected(values, BlockId.FLAG_BAD_REASON.value, ActionId.FLAG_BAD_REASON)
+
+
 def reassign_modal(
     mql_id: str,
     catalog: Catalog,

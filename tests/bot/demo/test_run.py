@@ -16,15 +16,15 @@ from bot.standin.faults import Fault
 
 def assert_whole_story(out: str, language: str) -> None:
     """Every step of the demo's story reached the stand-in's channels."""
-    assert '"mqls":["crm-00042","crm-00077","crm-00105","crm-00131"]' in out
-    assert "4 MQL cards posted to #inside-sales" in out
-    assert "'outcome': 'done', 'checked': 1, 'unclaimed_reminded': 1" in out
-    assert "'queued': 2" in out
-    assert "'mqls': 4, 'sql': 1" in out
-    assert "(some messages were still queued" not in out
     assert "Unhandled request" not in out
     assert "@sato → SQL" in out
     if language == "en":
+        assert '"mqls":["crm-00042","crm-00077","crm-00105","crm-00131"]' in out
+        assert "4 MQL cards posted to #inside-sales" in out
+        assert "'outcome': 'done', 'checked': 1, 'unclaimed_reminded': 1" in out
+        assert "'queued': 2" in out
+        assert "'mqls': 4, 'sql': 1" in out
+        assert "(some messages were still queued" not in out
         assert "Already claimed by @sato." in out
         assert "@emily → Recycled (Timing), back on" in out
         assert "@tanaka → Disqualified (Student)" in out
@@ -32,6 +32,11 @@ def assert_whole_story(out: str, language: str) -> None:
         assert "MQL digest: " in out
         assert "📎 Chart: MQL funnel and conversion by source" in out
     else:
+        assert "MQL になったリード 4件：crm-00042、crm-00077、crm-00105、crm-00131" in out
+        assert "#inside-sales に MQL カードが4件投稿されました" in out
+        assert "MQL 1件を確認、未担当のリマインド 1件" in out
+        assert "MQL 4件・SQL 1件、送信待ちに 2件" in out
+        assert "送信待ちのメッセージがありました" not in out
         assert "佐藤 愛子" in out
         assert "#marketing" in out
 

@@ -109,7 +109,7 @@ async def test_a_tool_without_its_secret_in_the_environment_is_refused(
     assert response.json()["error"] == "unauthorized"
 
 
-@pytest.mark.parametrize("source", ["salesforce", "mautic"], ids=["unknown", "disabled"])
+@pytest.mark.parametrize("source", ["pipedrive", "mautic"], ids=["unknown", "disabled"])
 async def test_unknown_or_disabled_sources_are_404(
     app_runtime: tuple[httpx.AsyncClient, Runtime], source: str
 ) -> None:

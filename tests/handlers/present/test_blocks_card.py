@@ -90,7 +90,7 @@ def test_open_card_in_english_exactly() -> None:
         "*Title*\nMarketing Manager",
         "*Company*\nExample KK",
         "*E-mail*\naiko@example.co.jp",
-        "*Source*\nwebinar",
+        "*Source*\nWebinar",
         "*Campaign*\n2026-11 MA seminar",
         "*Score*\n105",
         "*Why it qualified*\n• score 105 ≥ 100 after Content downloaded (MA guide)",
@@ -113,7 +113,7 @@ def test_open_card_in_japanese_exactly() -> None:
         "*役職*\nMarketing Manager",
         "*会社*\nExample KK",
         "*メール*\naiko@example.co.jp",
-        "*流入元*\nwebinar",
+        "*流入元*\nウェビナー",
         "*キャンペーン*\n2026-11 MA seminar",
         "*スコア*\n105",
         "*MQL になった理由*\n• 資料ダウンロード（MA guide） でスコア 105 ≥ 100",
@@ -134,6 +134,7 @@ def test_claimed_card_shows_owner_and_the_four_dispositions() -> None:
         ("Lead", "mql_disposition_lead", "42", None),
         ("Recycled", "mql_disposition_recycled", "42", None),
         ("Disqualified", "mql_disposition_disqualified", "42", None),
+        ("Not a real MQL", "mql_flag_bad", "42", None),
     ]
     assert overflow_values(blocks) == [
         ("Release claim", "release:42"),
@@ -145,7 +146,7 @@ def test_claimed_card_shows_owner_and_the_four_dispositions() -> None:
 def test_claimed_card_in_japanese() -> None:
     blocks = card_blocks(CLAIMED, JA, now=NOW)
     assert "担当: <@U1>（MQL から 3分）" in visible_text(blocks)
-    assert [b[0] for b in buttons(blocks)] == ["SQL", "リード", "リサイクル", "失格"]
+    assert [b[0] for b in buttons(blocks)] == ["SQL", "リード", "リサイクル", "失格", "MQLではない"]
     assert overflow_values(blocks) == [
         ("担当を解除", "release:42"),
         ("担当者を変更…", "reassign:42"),
@@ -347,3 +348,23 @@ def test_reasons_as_the_scoring_engine_stores_them() -> None:
     texts = visible_text(card_blocks(view, EN, now=NOW))
     assert "*Score*\n105" in texts
     assert "*Why it qualified*\n• score 105 ≥ 100 after Content downloaded (MA guide)" in texts
+
+
+def test_a_flagged_card_says_so_and_drops_the_flag_button() -> None:
+    flagged = replace(CLAIMED, bad_reason="no_fit", bad_by="U1")
+    blocks = card_blocks(flagged, EN, now=NOW)
+    assert ":no_entry_sign: Flagged not a real MQL: No fit (wrong company or role) (<@U1>)" in (
+        visible_text(blocks)
+    )
+    assert "mql_flag_bad" not in [b[1] for b in buttons(blocks)]
+
+
+def test_the_card_shows_the_furthest_stage() -> None:
+    from handlers.present.views import OutcomeView
+
+    won = replace(CLAIMED, outcome=OutcomeView("won", "Closed Won", "¥3,200,000", None, 2))
+    assert ":trophy: Won · ¥3,200,000 · 2 opportunities" in visible_text(
+        card_blocks(won, EN, now=NOW)
+    )
+    lost = replace(CLAIMED, outcome=OutcomeView("lost", None, None, "budget"))
+    assert ":heavy_multiplication_x: 失注 · budget" in visible_text(card_blocks(lost, JA, now=NOW))

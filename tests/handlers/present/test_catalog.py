@@ -209,8 +209,8 @@ EXTERNAL = {"kind": "external", "score": 120, "threshold": 100}
         ),
         (
             TRIGGER,
-            "trigger: demo_then_pricing (Video watched (demo) → Page visited (/pricing))",
-            "トリガー: demo_then_pricing（動画視聴（demo） → ページ閲覧（/pricing））",
+            "trigger: Demo video, then pricing page (Video watched (demo) → Page visited (/pricing))",
+            "トリガー: デモ動画のあと料金ページ（動画視聴（demo） → ページ閲覧（/pricing））",
         ),
         (
             EXTERNAL,

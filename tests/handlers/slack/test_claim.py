@@ -74,7 +74,7 @@ async def test_the_first_click_claims_and_queues_card_reply_audit_and_webhook(
     [update] = await outbox(sessions, "update")
     assert update.dedupe_key == f"card:{mql_id}:v2"
     assert "Claimed by <@U0SDRA> · 3 min after MQL" in card_text(update)
-    assert button_labels(update) == ["SQL", "Lead", "Recycled", "Disqualified"]
+    assert button_labels(update) == ["SQL", "Lead", "Recycled", "Disqualified", "Not a real MQL"]
     [reply] = await outbox(sessions, "reply")
     assert reply.payload == {
         "text": "<@U0SDRA> claimed this MQL · 3 min after MQL",

@@ -165,7 +165,7 @@ async def test_sql_by_the_owner_with_a_note(sessions: SessionFactory) -> None:
     assert reply.payload["text"] == "<@U0SDRA> → SQL\n> Budget approved"
     [update] = await outbox(sessions, "update")
     assert "*SQL* by <@U0SDRA>" in card_text(update)
-    assert button_labels(update) == ["SQL", "Lead", "Recycled", "Disqualified"]
+    assert button_labels(update) == ["SQL", "Lead", "Recycled", "Disqualified", "Not a real MQL"]
     [hook] = await outbox(sessions, "webhook")
     assert (hook.payload["from_state"], hook.payload["to_state"]) == ("claimed", "sql")
     assert hook.payload["note"] == "Budget approved"

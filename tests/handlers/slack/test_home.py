@@ -115,6 +115,8 @@ async def test_manager_home_adds_unclaimed_overdue_and_per_sdr_counts(
         "Open card",
         "*Per SDR*\n<@U0AIKO>: 2 open, 1 overdue\n<@U0KEN>: 1 open, 0 overdue\n"
         "<@U0MIO>: 0 open, 0 overdue",
+        "*MQL → SQL → Opportunity → Won per SDR (MQLs of the last 13 weeks)*\n"
+        "• <@U0AIKO>: 4 → 1 → 0 → 0\n• <@U0KEN>: 1 → 0 → 0 → 0",
     ]
     claim = view["blocks"][8]["accessory"]
     assert (claim["action_id"], claim["value"]) == ("mql_claim", "7")

@@ -162,7 +162,7 @@ async def test_reopen_turns_a_disqualified_mql_into_a_lead(sessions: SessionFact
     [reply] = await outbox(sessions, "reply")
     assert reply.payload["text"] == "<@U0MGR> reopened this MQL."
     [update] = await outbox(sessions, "update")
-    assert button_labels(update) == ["SQL", "Lead", "Recycled", "Disqualified"]
+    assert button_labels(update) == ["SQL", "Lead", "Recycled", "Disqualified", "Not a real MQL"]
     assert await audit(sessions) == [(MANAGER, "reopen", "disqualified", "lead")]
 
 

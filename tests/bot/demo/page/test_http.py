@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -119,3 +120,39 @@ def test_a_burst_sends_qualifying_leads_through_the_webhook(demo: RunningDemo) -
     answer = httpx.post(f"{demo.url}control/burst", json={"count": 3}, timeout=60)
     assert answer.json() == {"ok": True, "result": "202: 12 events, 3 MQLs"}
     assert _eventually(lambda: len(demo.page.state.top_level("C_SDR")) == 7)
+
+
+def _element(demo: RunningDemo, ts: str, kind: str) -> tuple[str, dict[str, Any]]:
+    for index, block in enumerate(demo.page.state.message("C_SDR", ts).blocks):
+        for element in block.get("elements", []):
+            if element.get("type") == kind:
+                return str(block.get("block_id") or f"standin-block-{index}"), element
+    raise AssertionError(f"no {kind} on the card")
+
+
+def test_a_manager_releases_a_claim_from_the_cards_overflow_menu(demo: RunningDemo) -> None:
+    demo.restart("en")
+    assert _eventually(lambda: len(demo.page.state.top_level("C_SDR")) == 4)
+    ts = demo.page.state.top_level("C_SDR")[0].ts
+    block_id, claim = _element(demo, ts, "button")
+    clicked = {"as": "U_SATO", "channel": "C_SDR", "ts": ts, "block": block_id}
+    answer = httpx.post(
+        f"{demo.url}act",
+        json={**clicked, "action": claim["action_id"], "kind": "button", "value": claim["value"]},
+    )
+    assert answer.json() == {"ok": True, "status": 200}
+    claimed = demo.page.state.message
+    assert _eventually(lambda: "<@U_SATO>" in claimed("C_SDR", ts).text)
+    block_id, menu = _element(demo, ts, "overflow")
+    release = next(o for o in menu["options"] if o["value"].startswith("release"))
+    chosen = {"as": "U_SUZUKI", "channel": "C_SDR", "ts": ts, "block": block_id}
+    answer = httpx.post(
+        f"{demo.url}act",
+        json={**chosen, "action": menu["action_id"], "kind": "overflow", "value": release["value"]},
+    )
+    assert answer.json() == {"ok": True, "status": 200}
+    released = "<@U_SUZUKI> released the claim of <@U_SATO>: this MQL is open again."
+    messages = demo.page.state.messages
+    assert _eventually(lambda: any(m.text == released for m in messages("C_SDR")))
+    assert "released the claim of" in _parts(demo, "U_SATO", "C_SDR")["pane"]
+    assert _eventually(lambda: _element(demo, ts, "button")[1]["action_id"] == claim["action_id"])

@@ -9,7 +9,9 @@ from handlers.ingest.sources.registry import ADAPTERS
 
 
 def test_every_tool_of_the_issue_is_registered_under_its_path_name() -> None:
-    assert sorted(ADAPTERS) == ["cloudevents", "hubspot", "marketo", "mautic", "segment"]
+    assert sorted(ADAPTERS) == [
+        "cloudevents", "hubspot", "marketo", "mautic", "salesforce", "segment"
+    ]  # fmt: skip
     assert all(adapter.name == name for name, adapter in ADAPTERS.items())
 
 
