@@ -40,7 +40,7 @@ async def test_the_digest_carries_the_full_funnel(sessions: SessionFactory) -> N
         "Won: ¥1,000,000\n"
         "Not from an MQL: 0 opened, 1 won (€500.00)"
     ) in text
-    assert "*Funnel by source*\n• webinar: 3 MQL → SQL 3 (3/3)" in text
+    assert "*Funnel by source*\n• Webinar: 3 MQL → SQL 3 (3/3)" in text
     assert "*Funnel by score band*\n• score &lt; 100: 1 MQL" in text
     assert (
         "• 2026-10: 1 MQL → SQL 1 (1/1) → opportunity 1 (1/1) → won 1 (1/1) · won ¥1,000,000\n"
