@@ -37,6 +37,14 @@ class Metrics:
         self.outbox_depth = Gauge(
             "mqlbot_outbox_depth", "Outbox messages waiting to be sent", registry=r
         )
+        # Read from the database, so a dead letter stays visible after the replica that gave it
+        # up is gone (the counter above lives and dies with its process).
+        self.outbox_dead_now = Gauge(
+            "mqlbot_outbox_dead",
+            "Outbox messages in the dead-letter state, across all replicas",
+            ["kind"],
+            registry=r,
+        )
         self.job_runs = Counter(
             "mqlbot_job_runs", "Scheduled job runs", ["job", "outcome"], registry=r
         )

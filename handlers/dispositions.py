@@ -93,6 +93,12 @@ QUALIFYING_STAGES: Final = frozenset(
 )
 """Lead stages in which a lead may become an MQL (again)."""
 
+RETURNING_STATES: Final = tuple(spec.state for spec in DISPOSITIONS if spec.returns)
+"""States the recycle job brings back to Lead on their return date."""
+
+LOCKED_STATES: Final = tuple(spec.state for spec in DISPOSITIONS if spec.locked)
+"""States only a manager changes, and the ones a manager may reopen."""
+
 
 def reason_keys(spec: DispositionSpec, config: HandlerConfig) -> Collection[str]:
     """The configured reasons a disposition's modal offers (none when it asks no reason)."""

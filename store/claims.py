@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -159,15 +160,26 @@ async def set_disposition(
 
 
 async def reopen(
-    session: AsyncSession, *, mql_id: int, version: int, actor: str, now: datetime
+    session: AsyncSession,
+    *,
+    mql_id: int,
+    version: int,
+    locked: Collection[MqlState],
+    actor: str,
+    now: datetime,
 ) -> bool:
-    """A manager takes back a disqualification: the MQL (still at ``version``) becomes a Lead."""
+    """A manager takes back a locked disposition: the MQL (still at ``version``) becomes a Lead.
+
+    ``locked`` are the states a manager may reopen (the caller's dispositions table knows them).
+    """
+    if not locked:
+        raise ValueError("reopen needs at least one locked state")
     return await _apply(
         session,
         [
             col(Mql.id) == mql_id,
             col(Mql.version) == version,
-            col(Mql.state) == MqlState.DISQUALIFIED.value,
+            col(Mql.state).in_([state.value for state in locked]),
         ],
         {
             "state": MqlState.LEAD.value,

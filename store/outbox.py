@@ -505,6 +505,16 @@ async def hold_channel(session: AsyncSession, *, channel: str, until: datetime) 
     )
 
 
+async def dead_counts(session: AsyncSession) -> dict[str, int]:
+    """How many rows are dead-lettered, by kind (for the metrics, whichever replica gave up)."""
+    rows = await session.exec(
+        select(OutboxMessage.kind, func.count())
+        .where(col(OutboxMessage.status) == OutboxStatus.DEAD)
+        .group_by(col(OutboxMessage.kind))
+    )
+    return {str(kind): int(count) for kind, count in rows.all()}
+
+
 async def pending_count(session: AsyncSession, *, due_by: datetime | None = None) -> int:
     """How many rows wait to be sent (the outbox depth); with `due_by`, only those due by then."""
     query = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from sqlmodel import col, select
@@ -57,14 +57,25 @@ async def record_reminder(
     return new_id is not None
 
 
-async def recycled_due(
-    session: AsyncSession, *, today: date, after_id: int, limit: int
+async def returns_due(
+    session: AsyncSession,
+    *,
+    states: Collection[MqlState],
+    today: date,
+    after_id: int,
+    limit: int,
 ) -> Sequence[int]:
-    """Ids of Recycled MQLs not yet returned whose ``recycle_until`` is ``today`` or earlier."""
+    """Ids of MQLs in one of ``states`` not yet returned whose ``recycle_until`` is ``today`` or earlier.
+
+    ``states`` are the dispositions that return (the caller's table knows which); a range on
+    ``ix_mql_recycle_due`` per state.
+    """
+    if not states:
+        raise ValueError("returns_due needs at least one returning state")
     rows = await session.exec(
         select(Mql.id)
         .where(
-            col(Mql.state) == MqlState.RECYCLED,
+            col(Mql.state).in_([state.value for state in states]),
             col(Mql.recycle_until) <= today,
             col(Mql.returned_at).is_(None),
             col(Mql.id) > after_id,

@@ -25,6 +25,7 @@ from store.outbox import (
     ClaimBatch,
     ClaimedRow,
     claim_due,
+    dead_counts,
     hold_channel,
     mark_dead,
     mark_sent,
@@ -130,9 +131,14 @@ class Sender:
         return batch
 
     async def refresh_depth(self) -> int:
+        """Set the outbox gauges from the database: rows waiting, and dead letters by kind."""
         async with self.runtime.sessions() as session:
             depth = await pending_count(session)
-        self.runtime.metrics.outbox_depth.set(depth)
+            dead = await dead_counts(session)
+        metrics = self.runtime.metrics
+        metrics.outbox_depth.set(depth)
+        for kind in OutboxKind:
+            metrics.outbox_dead_now.labels(kind=kind.value).set(dead.get(kind.value, 0))
         return depth
 
     def _dead_letter_logged(self, row_id: int, kind: str, error: str) -> None:

@@ -1,4 +1,4 @@
-"""The recycle job: a Recycled MQL whose return date has come goes back to Lead, with a fresh score."""
+"""The recycle job: a returning disposition whose date has come goes back to Lead, with a fresh score."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.dispositions import DISPOSITION_OF, RETURNING_STATES
 from handlers.jobs.batch import sweep
 from handlers.present.blocks.replies import recycle_return_reply
 from handlers.present.catalog import Catalog
@@ -17,8 +18,8 @@ from handlers.present.changes import Change, publish
 from scoring.engine import reset_score, score_at
 from scoring.state import LeadScoreState
 from store.leads import get_lead
-from store.models import LeadStage, MqlState
-from store.sweeps import lock_mql, recycled_due
+from store.models import LeadStage
+from store.sweeps import lock_mql, returns_due
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ SYSTEM = "system"
 
 
 async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[str, Any]:
-    """Return every Recycled MQL whose ``recycle_until`` (a date in the SLA time zone) has come.
+    """Return every MQL in a returning state whose ``recycle_until`` (a date in the SLA time
+    zone) has come; which states return is the dispositions table's ``returns``.
 
     Indexed on ``(state, recycle_until)``; each MQL in its own transaction, so one failure is
     logged and the others still return.
@@ -37,7 +39,9 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
     today = now.astimezone(deps.config.timezone).date()
 
     async def read(session: AsyncSession, after: int | None, limit: int) -> Sequence[int]:
-        return await recycled_due(session, today=today, after_id=after or 0, limit=limit)
+        return await returns_due(
+            session, states=RETURNING_STATES, today=today, after_id=after or 0, limit=limit
+        )
 
     async def apply(session: AsyncSession, mql_id: int) -> str:
         return await _return_one(session, deps, mql_id, now)
@@ -51,14 +55,15 @@ async def run_recycle(deps: Deps, now: datetime, *, batch: int = BATCH) -> dict[
 async def _return_one(session: AsyncSession, deps: Deps, mql_id: int, now: datetime) -> str:
     config = deps.config
     mql = await lock_mql(session, mql_id=mql_id)
-    if mql is None or mql.state != MqlState.RECYCLED or mql.returned_at is not None:
+    spec = None if mql is None else DISPOSITION_OF.get(mql.state)
+    if mql is None or spec is None or not spec.returns or mql.returned_at is not None:
         return "moved"  # re-dispositioned or returned since the batch was read
     lead = await get_lead(session, lead_id=mql.lead_id)
     if lead is None:
         raise LookupError(f"MQL {mql_id}: lead {mql.lead_id} does not exist")
     mql.returned_at = now
     session.add(mql)
-    if lead.stage != LeadStage.RECYCLED:
+    if lead.stage != spec.stage:
         # Qualified again (a newer MQL) or moved by hand meanwhile: the lead is not touched.
         return "superseded"
     mql.version += 1
@@ -73,13 +78,13 @@ async def _return_one(session: AsyncSession, deps: Deps, mql_id: int, now: datet
     session.add(lead)
     await session.flush()
     catalog = Catalog(config.language, config.timezone, names=config.names)
-    # The MQL keeps its Recycled disposition; what changed is the lead's stage, so the audit
+    # The MQL keeps its disposition; what changed is the lead's stage, so the audit
     # entry and the CRM webhook report the move to "lead".
     change = Change(
         mql=mql.model_copy(update={"state": LeadStage.LEAD.value}),
         action="recycle_return",
         actor=SYSTEM,
-        from_state=MqlState.RECYCLED.value,
+        from_state=spec.state.value,
         reply=recycle_return_reply(mql.reason or "", catalog),
         detail={"score_before": score_before, "score_after": lead.score},
     )

@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.dispositions import DISPOSITION_OF, DISPOSITIONS, DispositionSpec, reason_keys
-from handlers.present.actions import ActionId, BlockId
+from handlers.dispositions import DISPOSITION_OF, DISPOSITIONS, DispositionSpec
+from handlers.present.actions import ActionId
 from handlers.present.blocks import (
     disposition_reply,
-    disqualify_modal,
-    lead_modal,
     mql_not_found,
     not_allowed_to_disposition,
-    parse_disqualify,
-    parse_lead,
-    parse_recycle,
-    parse_sql,
-    recycle_date_block_id,
     recycle_modal,
-    sql_modal,
 )
 from handlers.present.catalog import Catalog, catalog_of
 from handlers.present.changes import Change, publish
 from handlers.slack.ack_first import ListenerApp
+from handlers.slack.disposition_forms import FORMS, Disposition, Errors, FormContext
 from handlers.slack.interaction import (
     Ack,
     Body,
@@ -52,18 +44,8 @@ from store.transient import retry_transient
 
 BUTTONS: dict[str, DispositionSpec] = {spec.button.value: spec for spec in DISPOSITIONS}
 """Disposition button action id → the disposition it opens the modal for."""
-
-
-@dataclass(frozen=True)
-class Disposition:
-    """What a submitted modal asks for, already validated against the configuration."""
-
-    state: MqlState
-    reason: str | None = None
-    note: str | None = None
-    next_step: str | None = None
-    next_step_on: date | None = None
-    recycle_until: date | None = None
+_BY_MODAL: dict[str, DispositionSpec] = {spec.modal.value: spec for spec in DISPOSITIONS}
+"""Disposition modal callback id → its disposition (its form is ``FORMS[spec.modal]``)."""
 
 
 def _today(deps: Deps) -> date:
@@ -73,18 +55,13 @@ def _today(deps: Deps) -> date:
 # ----- buttons: open the modal before anything else (a trigger id lives 3 s) ------------------
 
 
+def _context(deps: Deps, catalog: Catalog) -> FormContext:
+    return FormContext(deps.config, _today(deps), catalog)
+
+
 def disposition_modal(deps: Deps, spec: DispositionSpec, mql_id: int) -> dict[str, Any]:
     """The modal a disposition button opens (built from configuration only: no database)."""
-    catalog = catalog_of(deps)
-    config = deps.config
-    opaque = str(mql_id)
-    if spec.modal is ActionId.SQL_MODAL:
-        return sql_modal(opaque, catalog)
-    if spec.modal is ActionId.LEAD_MODAL:
-        return lead_modal(opaque, catalog, today=_today(deps))
-    if spec.modal is ActionId.RECYCLE_MODAL:
-        return recycle_modal(opaque, config.recycle_reasons, None, _today(deps), catalog)
-    return disqualify_modal(opaque, config.disqualify_reasons, catalog)
+    return FORMS[spec.modal].build(spec, str(mql_id), _context(deps, catalog_of(deps)))
 
 
 async def handle_disposition_button(
@@ -132,53 +109,12 @@ async def handle_recycle_reason(
 
 def read_submission(
     callback_id: str, values: Mapping[str, Any], deps: Deps, catalog: Catalog
-) -> Disposition | dict[str, str]:
+) -> Disposition | Errors:
     """The disposition a modal asks for, or ``{block_id: error}`` to show in the modal."""
-    config = deps.config
-    today = _today(deps)
-    if callback_id == ActionId.SQL_MODAL:
-        try:
-            sql = parse_sql(values)
-        except ValueError:
-            return {BlockId.SQL_NOTE.value: catalog.t("modal.error.invalid")}
-        return Disposition(MqlState.SQL, note=sql.note)
-    if callback_id == ActionId.LEAD_MODAL:
-        try:
-            lead = parse_lead(values)
-        except ValueError as exc:
-            field = BlockId.LEAD_DATE if "date" in str(exc) else BlockId.LEAD_NEXT_STEP
-            return {field.value: catalog.t("modal.error.invalid")}
-        if lead.next_step_date < today:
-            return {BlockId.LEAD_DATE.value: catalog.t("modal.error.date_today")}
-        return Disposition(
-            MqlState.LEAD, next_step=lead.next_step, next_step_on=lead.next_step_date
-        )
-    if callback_id == ActionId.RECYCLE_MODAL:
-        try:
-            recycle = parse_recycle(values)
-        except ValueError:
-            return {BlockId.RECYCLE_REASON.value: catalog.t("modal.error.invalid")}
-        if recycle.reason not in reason_keys(DISPOSITION_OF[MqlState.RECYCLED], config):
-            return {BlockId.RECYCLE_REASON.value: catalog.t("modal.error.unknown_reason")}
-        if recycle.return_date <= today:
-            # The error goes on the date block actually shown, named after the reason shown.
-            date_block = next(
-                (k for k in values if k.startswith(BlockId.RECYCLE_DATE_PREFIX.value)),
-                recycle_date_block_id(recycle.reason),
-            )
-            return {date_block: catalog.t("modal.error.date_future")}
-        return Disposition(
-            MqlState.RECYCLED, reason=recycle.reason, recycle_until=recycle.return_date
-        )
-    if callback_id != ActionId.DISQUALIFY_MODAL:
+    spec = _BY_MODAL.get(callback_id)
+    if spec is None:
         raise ValueError(f"{callback_id[:60]!r} is not a disposition modal")
-    try:
-        disqualify = parse_disqualify(values)
-    except ValueError:
-        return {BlockId.DISQUALIFY_REASON.value: catalog.t("modal.error.invalid")}
-    if disqualify.reason not in reason_keys(DISPOSITION_OF[MqlState.DISQUALIFIED], config):
-        return {BlockId.DISQUALIFY_REASON.value: catalog.t("modal.error.unknown_reason")}
-    return Disposition(MqlState.DISQUALIFIED, reason=disqualify.reason, note=disqualify.note)
+    return FORMS[spec.modal].read(spec, values, _context(deps, catalog))
 
 
 async def apply_disposition(

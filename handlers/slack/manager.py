@@ -1,4 +1,4 @@
-"""The managers' overflow on a card: release a claim, reassign it, reopen a disqualified MQL."""
+"""The managers' overflow on a card: release a claim, reassign it, reopen a locked (disqualified) MQL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Deps
+from handlers.dispositions import DISPOSITION_OF, LOCKED_STATES
 from handlers.present.actions import ActionId, BlockId, ManagerAction, parse_manager_value
 from handlers.present.blocks import (
     mql_not_found,
@@ -131,18 +132,24 @@ async def reassign_mql(deps: Deps, *, mql_id: int, manager: str, new_owner: str)
 
 
 async def reopen_mql(deps: Deps, *, mql_id: int, manager: str) -> Refusal | None:
-    """Take back a disqualification: the MQL becomes a Lead and the lead may qualify again."""
+    """Take back a locked disposition: the MQL becomes a Lead and the lead may qualify again."""
     now = deps.clock()
     async with deps.sessions() as session, session.begin():
         mql = await _load(session, deps, mql_id)
         if isinstance(mql, Refusal):
             return mql
-        if mql.state != MqlState.DISQUALIFIED:
+        spec = DISPOSITION_OF.get(mql.state)
+        if spec is None or not spec.locked:
             text = catalog_of(deps).t("ephemeral.reopen_not_disqualified")
             return refusal_on_card(deps, mql, text)
         previous_reason = mql.reason
         if not await claims.reopen(
-            session, mql_id=mql_id, version=mql.version, actor=manager, now=now
+            session,
+            mql_id=mql_id,
+            version=mql.version,
+            locked=LOCKED_STATES,
+            actor=manager,
+            now=now,
         ):
             return _changed(deps, mql)
         await session.refresh(mql)
@@ -151,7 +158,7 @@ async def reopen_mql(deps: Deps, *, mql_id: int, manager: str) -> Refusal | None
             mql,
             "reopen",
             manager,
-            MqlState.DISQUALIFIED.value,
+            spec.state.value,
             reopen_reply(manager, catalog_of(deps)),
             previous_owner=mql.owner_id,
             detail={"previous_reason": previous_reason},

@@ -238,7 +238,12 @@ async def test_server_error_backs_off_exponentially_with_jitter(
 
 
 async def test_permanent_error_dead_letters_at_once_with_metric_and_log_line(
-    runtime: Runtime, slack: Workspace, now: datetime, caplog: pytest.LogCaptureFixture
+    runtime: Runtime,
+    slack: Workspace,
+    now: datetime,
+    caplog: pytest.LogCaptureFixture,
+    sqlite_url: str,
+    server: StandinServer,
 ) -> None:
     target = card_target(9)
     post_id = await queue(runtime.sessions, now, "card:9", "post", channel="C_NOPE",
@@ -262,6 +267,19 @@ async def test_permanent_error_dead_letters_at_once_with_metric_and_log_line(
     assert sample("mqlbot_outbox_dead_letters_total", {"kind": "post"}) == 1
     assert sample("mqlbot_outbox_dead_letters_total", {"kind": "update"}) == 1
     assert ok_calls(slack, "chat.update") == []
+
+    # Another replica, started after this one is gone, still shows both dead letters.
+    other = make_runtime(sqlite_url, server.base_url)
+    try:
+        async with Sender(other, FAST) as sender:
+            await sender.refresh_depth()
+        shown = other.metrics.registry.get_sample_value
+        assert shown("mqlbot_outbox_dead", {"kind": "post"}) == 1
+        assert shown("mqlbot_outbox_dead", {"kind": "update"}) == 1
+        assert shown("mqlbot_outbox_dead", {"kind": "reply"}) == 0
+        assert shown("mqlbot_outbox_dead_letters_total", {"kind": "post"}) is None
+    finally:
+        await other.close()
 
 
 async def test_invalid_blocks_are_dead_lettered_with_slacks_reason(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,11 +13,20 @@ from handlers.dispositions import (
     ReasonList,
     reason_keys,
 )
-from handlers.present.catalog import MESSAGES
+from handlers.present.catalog import MESSAGES, Catalog
 from handlers.slack import dispositions as listener
+from handlers.slack.disposition_forms import FORMS, Disposition, FormContext
 from store import models
+from store.engine import SessionFactory
 from store.models import LeadStage, MqlState
-from tests.handlers.slack.changes_builders import config
+from tests.handlers.slack.changes_builders import (
+    config,
+    deps,
+    disqualify_values,
+    lead_values,
+    recycle_values,
+    sql_values,
+)
 
 
 def test_the_table_covers_every_stored_disposition_in_card_order() -> None:
@@ -55,6 +64,31 @@ def test_the_listener_registers_each_button_and_modal_of_the_table() -> None:
     assert {spec.button.value for spec in DISPOSITIONS} == set(listener.BUTTONS)
     assert {spec.modal for spec in DISPOSITIONS} == set(listener.MODALS)
     assert len(set(listener.MODALS)) == len(DISPOSITIONS)
+
+
+def test_each_modal_of_the_table_has_a_form_that_builds_it_and_reads_its_disposition() -> None:
+    assert set(FORMS) == {spec.modal for spec in DISPOSITIONS}
+    cfg = config(recycle_reasons={"timing": timedelta(days=90)}, disqualify_reasons=("competitor",))
+    ctx = FormContext(cfg, date(2026, 11, 24), Catalog(cfg.language, cfg.timezone))
+    filled = {
+        MqlState.SQL: sql_values("budget approved"),
+        MqlState.LEAD: lead_values("call back", date(2026, 11, 25)),
+        MqlState.RECYCLED: recycle_values("timing", date(2027, 2, 22)),
+        MqlState.DISQUALIFIED: disqualify_values("competitor"),
+    }
+    for spec in DISPOSITIONS:
+        form = FORMS[spec.modal]
+        modal = form.build(spec, "42", ctx)
+        assert (modal["callback_id"], modal["private_metadata"]) == (spec.modal.value, "42")
+        read = form.read(spec, filled[spec.state], ctx)
+        assert isinstance(read, Disposition), read
+        assert read.state is spec.state
+
+
+def test_a_callback_id_of_no_disposition_is_refused_by_name(sessions: SessionFactory) -> None:
+    catalog = Catalog("en", config().timezone)
+    with pytest.raises(ValueError, match="'mql_reassign_modal' is not a disposition modal"):
+        listener.read_submission("mql_reassign_modal", {}, deps(sessions), catalog)
 
 
 def test_reasons_come_from_the_configured_list_each_disposition_names() -> None:

@@ -73,7 +73,13 @@ def _titled(title: str, lines: Sequence[str], catalog: Catalog) -> str:
 
 def group_label(row: FunnelCounts, by: str, threshold: float, catalog: Catalog) -> str:
     """A group's name: the source's or campaign's display name, "(none)", or the band's bounds."""
-    if by == "band" and row.key is not None:
+    if row.key is None:
+        return catalog.t("digest.none")
+    if by == "source":
+        return catalog.source_label(row.key)
+    if by == "campaign":
+        return catalog.campaign_label(row.key)
+    if by == "band":
         bounds = {band: (low, high) for band, low, high in band_bounds(threshold)}
         low, high = bounds.get(row.key, (None, None))
         return catalog.t(
@@ -81,9 +87,7 @@ def group_label(row: FunnelCounts, by: str, threshold: float, catalog: Catalog) 
             low="" if low is None else format_number(low),
             high="" if high is None else format_number(high),
         )
-    if not row.key:
-        return catalog.t("digest.none")
-    return catalog.campaign_label(row.key) if by == "campaign" else catalog.source_label(row.key)
+    return row.key
 
 
 def _month(cohort: Cohort, catalog: Catalog) -> str:

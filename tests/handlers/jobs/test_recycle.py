@@ -8,11 +8,13 @@ from datetime import UTC, date
 import pytest
 from sqlmodel import col, select
 
+from handlers.dispositions import DISPOSITIONS, RETURNING_STATES
 from handlers.jobs.recycle import run_recycle
 from scoring.engine import LeadScoreState, ScoredEvent, apply_event
 from scoring.rules import ScoringRules
 from store.engine import SessionFactory
 from store.models import Lead, MqlState
+from store.sweeps import returns_due
 from tests.handlers.jobs.builders import (
     add_mql,
     audits,
@@ -186,3 +188,60 @@ async def test_one_broken_return_never_stops_the_others(
         assert (await lead_of(sessions, mql_id)).stage == "lead"
     assert (await lead_of(sessions, broken)).stage == "recycled"
     assert (await get_mql(sessions, broken)).returned_at is None
+
+
+async def test_exactly_the_dispositions_that_return_come_back(db_sessions: SessionFactory) -> None:
+    # One MQL per disposition, each with a return date that has passed: the table's ``returns``
+    # alone decides which of them the job brings back.
+    cfg = config(rules=RULES)
+    ids = {
+        spec.state: await add_mql(
+            db_sessions,
+            cfg,
+            created_at=tokyo(20, 10, month=8),
+            name=f"Lead {spec.state.value}",
+            state=spec.state,
+            owner_id="U0SDRA",
+            nag_due_at=None,
+            recycle_until=date(2026, 11, 20),
+            lead_stage=spec.stage.value,
+            score_state=scored(20).to_json(),
+        )
+        for spec in DISPOSITIONS
+    }
+    summary = await run_recycle(deps(db_sessions, cfg), tokyo(24, 9))
+    assert summary == {"checked": len(RETURNING_STATES), "returned": len(RETURNING_STATES)}
+    returned = {
+        state for state, mql_id in ids.items() if (await get_mql(db_sessions, mql_id)).returned_at
+    }
+    assert returned == set(RETURNING_STATES) == {MqlState.RECYCLED}
+    for state, mql_id in ids.items():
+        stage = (await lead_of(db_sessions, mql_id)).stage
+        assert stage == ("lead" if state in RETURNING_STATES else state.value)
+
+
+async def test_the_sweep_reads_the_states_it_is_given(db_sessions: SessionFactory) -> None:
+    cfg = config(rules=RULES)
+    recycled = await add_recycled(db_sessions, until=date(2026, 11, 20))
+    lead = await add_mql(
+        db_sessions,
+        cfg,
+        created_at=tokyo(20, 10, month=8),
+        name="Ken Ito",
+        state=MqlState.LEAD,
+        owner_id="U0SDRA",
+        nag_due_at=None,
+        recycle_until=date(2026, 11, 20),
+    )
+    today = date(2026, 11, 24)
+    async with db_sessions() as session:
+        assert await returns_due(
+            session, states=[MqlState.LEAD], today=today, after_id=0, limit=10
+        ) == [lead]
+        both = [MqlState.RECYCLED, MqlState.LEAD]
+        assert await returns_due(session, states=both, today=today, after_id=0, limit=10) == [
+            recycled,
+            lead,
+        ]
+        with pytest.raises(ValueError, match="at least one returning state"):
+            await returns_due(session, states=[], today=today, after_id=0, limit=10)

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from handlers.dispositions import DISPOSITIONS, LOCKED_STATES, DispositionSpec
 from handlers.present.actions import ActionId, BlockId, ManagerAction, manager_value
 from handlers.slack.manager import handle_menu, handle_reassign
+from store import claims
 from store.engine import SessionFactory
 from store.models import MqlState
 from tests.handlers.slack.changes_builders import (
@@ -184,6 +186,43 @@ async def test_actions_that_do_not_fit_the_state_are_explained(
 
     assert slack.ephemerals() == [(CHANNEL, MANAGER, text)]
     assert (await load(sessions, mql_id)).version == 1
+
+
+@pytest.mark.parametrize("spec", DISPOSITIONS, ids=lambda spec: spec.state.value)
+async def test_only_the_locked_dispositions_can_be_reopened(
+    sessions: SessionFactory, spec: DispositionSpec
+) -> None:
+    state = spec.state
+    mql_id = await add_mql(sessions, state=state, owner_id=SDR_A, reason="spam")
+    slack = FakeSlack()
+    await menu(sessions, slack, MANAGER, manager_value(ManagerAction.REOPEN, str(mql_id)))
+
+    mql = await load(sessions, mql_id)
+    if state in LOCKED_STATES:
+        assert (mql.state, slack.ephemerals()) == (MqlState.LEAD, [])
+        assert await audit(sessions) == [(MANAGER, "reopen", state.value, "lead")]
+    else:
+        text = "Only a disqualified MQL can be reopened."
+        assert (mql.state, slack.ephemerals()) == (state, [(CHANNEL, MANAGER, text)])
+
+
+async def test_reopen_in_the_store_follows_the_locked_states_it_is_given(
+    sessions: SessionFactory,
+) -> None:
+    mql_id = await add_mql(sessions, state=MqlState.RECYCLED, owner_id=SDR_A, reason="timing")
+
+    async def reopen(locked: list[MqlState]) -> bool:
+        async with sessions() as session, session.begin():
+            return await claims.reopen(
+                session, mql_id=mql_id, version=1, locked=locked, actor=MANAGER, now=NOW
+            )
+
+    assert not await reopen([MqlState.DISQUALIFIED])
+    with pytest.raises(ValueError, match="at least one locked state"):
+        await reopen([])
+    assert await reopen([MqlState.RECYCLED])
+    mql = await load(sessions, mql_id)
+    assert (mql.state, mql.reason, mql.version) == (MqlState.LEAD, None, 2)
 
 
 @pytest.mark.parametrize("value", ["release", "release:", "explode:1", "release:abc", "release:99"])
