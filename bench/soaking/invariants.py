@@ -225,6 +225,9 @@ def check(soak: Soak, url: str, state: Workspace) -> list[Verdict]:
     owners_ever = {(m, a) for m, _, a, act, *_ in audit if act == "claim"}
     owners_ever |= {(m, (d or {}).get("to") or "") for m, _, _, act, _, _, d in audit
                     if act == "reassign"}  # fmt: skip
+    # The nag's escalation may hand an unclaimed card to an SDR: that SDR owns it from then on.
+    owners_ever |= {(m, (d or {}).get("owner") or "") for m, _, _, act, _, _, d in audit
+                    if act == "auto_assign"}  # fmt: skip
     for mql_id, intruder, _ in record.intrusions:
         if (mql_id, intruder) in owners_ever:
             continue
